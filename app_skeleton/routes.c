@@ -1,0 +1,223 @@
+/*
+ * routes.c: the example app's HTTP API, JSON over HTTP.
+ *
+ *   PUT /users/<username>   body: a JSON object -> 201 created, 200 replaced
+ *   GET /users/<username>   -> 200 the stored object, 404 when absent
+ *   the same for /groups/<name>;  GET /healthz -> 200, or 503
+ *
+ * Attribute values round-trip exactly: the body is parsed straight into
+ * DynamoDB's typed form, numbers keeping their decimal text.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+
+/* DynamoDB's limit on a partition key value (bytes). */
+#define MAX_KEY_BYTES 2048
+
+/* One resource: a table and the path parameter that is its hash key. */
+struct resource {
+    const char *table;
+    const char *param;
+};
+
+static const struct resource users = {"users", "username"};
+static const struct resource groups = {"groups", "name"};
+
+/* Answers for a DynamoDB failure: unavailable backends are 503 (the client
+ * already retried), requests DynamoDB refuses are 400, the rest 500. */
+static int
+reply_dynamo_error(struct web_resp *resp, const struct dynamo_err *err)
+{
+    switch (err->code) {
+    case DYNAMO_ERR_NETWORK:
+    case DYNAMO_ERR_TIMEOUT:
+    case DYNAMO_ERR_THROTTLED:
+    case DYNAMO_ERR_SERVICE:
+    case DYNAMO_ERR_NOT_FOUND: /* the table is missing: run create-all */
+        return web_resp_error(resp, 503, "DynamoDB unavailable: %s", err->text);
+    case DYNAMO_ERR_INVALID:
+    case DYNAMO_ERR_VALIDATION:
+        return web_resp_error(resp, 400, "%s", err->text);
+    default:
+        return web_resp_error(resp, 500, "%s", err->text);
+    }
+}
+
+/* The table of RES in the request's app context, or NULL after replying. */
+static struct dynamo_table *
+table_for(struct web_req *req, struct web_resp *resp, struct dynamo *d,
+          const struct resource *res)
+{
+    struct dynamo_err err = {0};
+    struct dynamo_table *t = dynamo_table(d, web_req_ctx(req), res->table, &err);
+
+    if (t == NULL)
+        reply_dynamo_error(resp, &err);
+    return t;
+}
+
+/* The key value from the path, checked against DynamoDB's limits; NULL
+ * after replying 400. */
+static const char *
+key_value(struct web_req *req, struct web_resp *resp, const struct resource *res)
+{
+    const char *v = web_req_param(req, res->param);
+
+    if (v == NULL || *v == '\0' || strlen(v) > MAX_KEY_BYTES) {
+        web_resp_error(resp, 400, "%s must be 1 to %d bytes", res->param, MAX_KEY_BYTES);
+        return NULL;
+    }
+    return v;
+}
+
+/* Replies STATUS with ITEM (typed) as plain JSON. */
+static int
+reply_item(struct web_resp *resp, int status, const json_t *item)
+{
+    struct dynamo_err err = {0};
+    char *text = dynamo_item_to_json_text(item, &err);
+    int rc;
+
+    if (text == NULL)
+        return reply_dynamo_error(resp, &err);
+    web_resp_status(resp, status);
+    rc = web_resp_header(resp, "Content-Type", "application/json");
+    rc |= web_resp_body(resp, text, strlen(text));
+    free(text);
+    return rc;
+}
+
+/* The body as a typed item whose key attribute, if present, matches KEY;
+ * NULL after replying 400. */
+static json_t *
+body_item(struct web_req *req, struct web_resp *resp, const char *attr, const char *key)
+{
+    struct dynamo_err err = {0};
+    size_t len;
+    const char *body = web_req_body(req, &len);
+    json_t *item = dynamo_item_from_json_text(body, len, &err);
+    json_t *keyval = json_pack("{s:s}", "S", key), *given;
+
+    if (item == NULL || keyval == NULL) {
+        json_decref(keyval);
+        web_resp_error(resp, 400, "bad JSON body: %s", err.text);
+        return NULL;
+    }
+    given = json_object_get(item, attr);
+    if (given != NULL && !json_equal(given, keyval)) {
+        json_decref(item);
+        json_decref(keyval);
+        web_resp_error(resp, 400, "attribute '%s' in the body differs from the path", attr);
+        return NULL;
+    }
+    if (json_object_set_new(item, attr, keyval) != 0) {
+        json_decref(item);
+        web_resp_error(resp, 500, "out of memory");
+        return NULL;
+    }
+    return item;
+}
+
+static int
+put_resource(struct web_req *req, struct web_resp *resp, struct dynamo *d,
+             const struct resource *res)
+{
+    struct dynamo_item_opts opts = {.return_values = "ALL_OLD"};
+    struct dynamo_err err = {0};
+    struct dynamo_table *t = table_for(req, resp, d, res);
+    const char *key = t ? key_value(req, resp, res) : NULL;
+    json_t *item = key ? body_item(req, resp, dynamo_table_hash_key(t), key) : NULL;
+    json_t *old = NULL;
+    int rc;
+
+    if (item == NULL)
+        return 0;
+    if (dynamo_table_put(t, item, &opts, &old, &err) != 0)
+        rc = reply_dynamo_error(resp, &err);
+    else
+        rc = reply_item(resp, old != NULL ? 200 : 201, item);
+    json_decref(old);
+    json_decref(item);
+    return rc;
+}
+
+static int
+get_resource(struct web_req *req, struct web_resp *resp, struct dynamo *d,
+             const struct resource *res)
+{
+    struct dynamo_err err = {0};
+    struct dynamo_table *t = table_for(req, resp, d, res);
+    const char *key = t ? key_value(req, resp, res) : NULL;
+    json_t *k, *item = NULL;
+    int rc;
+
+    if (key == NULL)
+        return 0;
+    k = json_pack("{s:{s:s}}", dynamo_table_hash_key(t), "S", key);
+    if (dynamo_table_get(t, k, NULL, &item, &err) != 0)
+        rc = reply_dynamo_error(resp, &err);
+    else if (item == NULL)
+        rc = web_resp_error(resp, 404, "%s '%s' not found", res->param, key);
+    else
+        rc = reply_item(resp, 200, item);
+    json_decref(item);
+    json_decref(k);
+    return rc;
+}
+
+static int
+put_user(struct web_req *req, struct web_resp *resp, void *d)
+{
+    return put_resource(req, resp, d, &users);
+}
+
+static int
+get_user(struct web_req *req, struct web_resp *resp, void *d)
+{
+    return get_resource(req, resp, d, &users);
+}
+
+static int
+put_group(struct web_req *req, struct web_resp *resp, void *d)
+{
+    return put_resource(req, resp, d, &groups);
+}
+
+static int
+get_group(struct web_req *req, struct web_resp *resp, void *d)
+{
+    return get_resource(req, resp, d, &groups);
+}
+
+/* 200 when DynamoDB answers a DescribeTable of the users table. */
+static int
+healthz(struct web_req *req, struct web_resp *resp, void *d)
+{
+    struct dynamo_err err = {0};
+    struct dynamo_table *t = table_for(req, resp, d, &users);
+    json_t *desc = NULL;
+
+    if (t == NULL)
+        return 0;
+    if (dynamo_describe_table(dynamo_table_client(t), dynamo_table_full_name(t), &desc,
+                              &err) != 0)
+        return web_resp_error(resp, 503, "DynamoDB unavailable: %s", err.text);
+    json_decref(desc);
+    return web_resp_json(resp, 200, json_pack("{s:s}", "status", "ok"));
+}
+
+static const struct web_route routes[] = {
+    {"PUT", "/users/<username>", put_user},
+    {"GET", "/users/<username>", get_user},
+    {"PUT", "/groups/<name>", put_group},
+    {"GET", "/groups/<name>", get_group},
+    {"GET", "/healthz", healthz},
+};
+
+int
+app_add_routes(struct web_app *app, struct dynamo *dynamo, struct web_err *err)
+{
+    return web_app_routes(app, routes, sizeof(routes) / sizeof(routes[0]), dynamo, err);
+}

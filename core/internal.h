@@ -1,0 +1,297 @@
+/*
+ * internal.h: declarations shared between the files of core/ (prefix webp_).
+ * Never installed.  Unit tests include it to reach the pure parsers and the
+ * allocation hook; nothing here is exported from the shared library.
+ */
+#ifndef DYNAMO_FCGI_CORE_INTERNAL_H
+#define DYNAMO_FCGI_CORE_INTERNAL_H
+
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+
+#include "web.h"
+
+/* ---- limits and defaults ----------------------------------------------
+ * Every growing buffer and list has a hard maximum (STYLE.md, convention 9).
+ * The WEB_* configuration keys override the first three. */
+#define WEBP_DEFAULT_MAX_BODY 1048576L /* WEB_MAX_BODY: request body bytes */
+#define WEBP_DEFAULT_GRACE_MS 10000L   /* WEB_GRACE_MS: shutdown grace period */
+#define WEBP_DEFAULT_LISTEN_MODE 0660  /* WEB_LISTEN_MODE: unix socket mode */
+#define WEBP_MAX_URI 8192              /* longer request targets: 414 */
+#define WEBP_MAX_SEGMENTS 128          /* path segments: 414 past it */
+#define WEBP_MAX_QUERY_PARAMS 256      /* query pairs: 400 past it */
+#define WEBP_MAX_REQ_HEADERS 128       /* request headers: 431 past it */
+#define WEBP_MAX_RESP_HEADERS 64       /* headers a handler may add */
+#define WEBP_MAX_HEADER_VALUE 8192     /* bytes in one response header value */
+#define WEBP_MAX_RESP_BODY (64L * 1024 * 1024) /* response body bytes */
+#define WEBP_MAX_CONFIG_FILE (1024L * 1024)    /* configuration file bytes */
+#define WEBP_MAX_KEY 128                       /* configuration key length */
+#define WEBP_MAX_METHOD 20                     /* route method length */
+#define WEBP_ALLOW_MAX 256                     /* the Allow header of a 405 */
+
+/* ---- allocation (alloc.c) ---------------------------------------------
+ * Every allocation in core/ goes through these, so a test can make the Nth
+ * one fail (webp_alloc_fail_at) and check that the error path is clean.
+ * They sit on malloc/free: memory given to callers may be free()d. */
+void *webp_malloc(size_t size);
+void *webp_calloc(size_t n, size_t size);
+/* realloc of N * SIZE bytes, NULL on overflow; P is kept on failure. */
+void *webp_reallocarray(void *p, size_t n, size_t size);
+char *webp_strdup(const char *s);
+char *webp_strndup(const char *s, size_t n);
+void webp_free(void *p);
+/* Test hook: make allocation number N (1-based, counted from this call)
+ * fail; 0 turns failures off.  Returns the number of allocations made since
+ * the previous call. */
+long webp_alloc_fail_at(long n);
+
+/* ---- errors (err.c) ----------------------------------------------------
+ * Each setter keeps the first error: it does nothing when ERR is NULL or
+ * already holds a code. */
+extern const char *const webp_code_names[WEB_ERR_MAX];
+void webp_err_set(struct web_err *err, enum web_code code, const char *fmt, ...)
+    WEB_PRINTF(3, 4);
+void webp_err_vset(struct web_err *err, enum web_code code, const char *fmt, va_list ap)
+    WEB_PRINTF(3, 0);
+/* A WEB_ERR_CONFIG error at SOURCE:LINE:COL; the text gets that prefix. */
+void webp_err_at(struct web_err *err, const char *source, int line, int col,
+                 const char *fmt, ...) WEB_PRINTF(5, 6);
+void webp_err_nomem(struct web_err *err);
+
+/* ---- results of the pure helpers below --------------------------------- */
+enum webp_rc {
+    WEBP_OK = 0,
+    WEBP_NOMEM = -1, /* an allocation failed */
+    WEBP_BAD = -2,   /* malformed input (a 400 when it came from a client) */
+    WEBP_LIMIT = -3  /* input past a hard maximum */
+};
+
+/* ---- bounded buffers and text helpers (buf.c) ---------------------------- */
+
+/* A growing byte buffer with a hard maximum.  DATA is NUL-terminated when
+ * not NULL (the terminator is not counted in LEN).  Zeroed + max = empty. */
+struct webp_buf {
+    char *data;
+    size_t len;
+    size_t cap;
+    size_t max;
+};
+void webp_buf_init(struct webp_buf *b, size_t max);
+/* Returns WEBP_OK, WEBP_NOMEM or WEBP_LIMIT (past MAX); on failure the
+ * buffer is freed and left empty, as STYLE.md asks. */
+int webp_buf_append(struct webp_buf *b, const void *data, size_t n);
+int webp_buf_appendf(struct webp_buf *b, const char *fmt, ...) WEB_PRINTF(2, 3);
+/* Hands the contents over (new: webp_free it; never NULL unless out of
+ * memory) and empties B. */
+char *webp_buf_take(struct webp_buf *b);
+void webp_buf_free(struct webp_buf *b);
+
+/* Writes S[0..LEN) into DST (size DSTSZ, always NUL-terminated) with
+ * backslash, space, quote and non-printable bytes as \xHH, for log lines and
+ * error texts; a cut output ends in "...".  Returns DST. */
+char *webp_escape(char *dst, size_t dstsz, const char *s, size_t len);
+/* Replaces every byte of S that is not part of valid UTF-8 with '?', so the
+ * text can go into a JSON string. */
+void webp_utf8_sanitize(char *s);
+/* 1-based column of P in the line starting at LINE, counted in characters
+ * (UTF-8 continuation bytes do not count). */
+int webp_utf8_col(const char *line, const char *p);
+/* Case-insensitive ASCII comparison of NUL-terminated strings. */
+int webp_strcasecmp(const char *a, const char *b);
+
+/* ---- name/value lists (buf.c) ----------------------------------------- */
+struct webp_kv {
+    char *name;
+    char *value;
+};
+/* A list with a maximum length (0: no entries allowed). */
+struct webp_kvlist {
+    struct webp_kv *items;
+    size_t n;
+    size_t cap;
+    size_t max;
+};
+void webp_kvlist_init(struct webp_kvlist *l, size_t max);
+/* Appends copies.  WEBP_OK, WEBP_NOMEM or WEBP_LIMIT; the list is intact on
+ * failure. */
+int webp_kvlist_add(struct webp_kvlist *l, const char *name, size_t nlen, const char *value,
+                    size_t vlen);
+/* Appends NAME and VALUE, taking both over even on failure. */
+int webp_kvlist_take(struct webp_kvlist *l, char *name, char *value);
+/* Borrowed: the first value named NAME (ICASE: ASCII case-insensitive). */
+const char *webp_kvlist_get(const struct webp_kvlist *l, const char *name, int icase);
+/* Removes every entry named NAME (case-insensitive). */
+void webp_kvlist_remove(struct webp_kvlist *l, const char *name);
+void webp_kvlist_free(struct webp_kvlist *l);
+
+/* ---- configuration (config.c) ------------------------------------------ */
+struct webp_conf_entry {
+    char *key;
+    char *value; /* set by web_config_set() or a file; NULL if not */
+    char *dflt;  /* from web_config_set_default(); NULL if none */
+    char *src;   /* the file VALUE came from, or NULL */
+    int line;    /* where in SRC */
+    int col;
+};
+struct webp_config {
+    struct webp_conf_entry *items;
+    size_t n;
+    size_t cap;
+};
+/* Called by webp_config_parse for each KEY = VALUE; LINE and COL (1-based)
+ * locate the key.  Returns 0, or -1 after filling ERR to stop the parse. */
+typedef int (*webp_config_fn)(void *arg, const char *key, const char *value, int line,
+                              int col, struct web_err *err);
+/* Pure parser of the configuration file syntax (see config.c): TEXT[0..LEN)
+ * named SOURCE in errors.  Returns 0, or -1 and fills ERR (WEB_ERR_CONFIG
+ * with SOURCE:LINE:COL, or WEB_ERR_NOMEM). */
+int webp_config_parse(const char *text, size_t len, const char *source, webp_config_fn fn,
+                      void *arg, struct web_err *err);
+/* 1 if KEY is a valid configuration key (an environment variable name). */
+int webp_config_key_ok(const char *key);
+void webp_config_free(struct webp_config *c);
+
+/* ---- routes (route.c): pure, no I/O ----------------------------------- */
+struct webp_seg {
+    char *text; /* the literal, or the parameter name */
+    int param;  /* 1 for a <name> segment */
+};
+struct webp_route {
+    const char *method;  /* borrowed from the caller's table */
+    const char *pattern; /* borrowed */
+    web_handler_fn handler;
+    void *udata;
+    struct webp_seg *segs;
+    size_t nseg;
+};
+struct webp_router {
+    struct webp_route *routes;
+    size_t n;
+    size_t cap;
+};
+/* A request path split at '/' into percent-decoded segments.  "/" is one
+ * empty segment; a trailing slash gives a trailing empty segment. */
+struct webp_path {
+    char **segs;
+    size_t nseg;
+    char *decoded; /* the whole path, decoded */
+};
+/* Result of a lookup: the route to run (NULL for none), whether any route
+ * matches the path at all, and the methods that do (for a 405's Allow). */
+struct webp_match {
+    const struct webp_route *route;
+    int path_found;
+    char allow[WEBP_ALLOW_MAX];
+};
+
+/* Compiles DEF into OUT.  0, or -1 and fills ERR (WEB_ERR_ROUTE naming the
+ * pattern and the column, or WEB_ERR_NOMEM). */
+int webp_route_compile(const struct web_route *def, void *udata, struct webp_route *out,
+                       struct web_err *err);
+void webp_route_free(struct webp_route *r);
+/* Adds N routes, all or none: a bad pattern or a route that duplicates an
+ * existing one (same method, same shape) adds nothing. */
+int webp_router_add(struct webp_router *r, const struct web_route *defs, size_t n,
+                    void *udata, struct web_err *err);
+void webp_router_free(struct webp_router *r);
+/* Percent-decodes S[0..LEN) (RFC 3986, section 2.1), '+' as a space when
+ * PLUS_SPACE (HTML form encoding).  *OUT is new (webp_free).  WEBP_OK,
+ * WEBP_NOMEM, or WEBP_BAD for a bad escape or an encoded NUL (%00). */
+int webp_pct_decode(const char *s, size_t len, int plus_space, char **out);
+/* Splits and decodes RAW[0..LEN), which must start with '/'.  WEBP_OK,
+ * WEBP_NOMEM, WEBP_BAD (no leading '/', bad escape, %00) or WEBP_LIMIT
+ * (more than WEBP_MAX_SEGMENTS segments). */
+int webp_path_parse(const char *raw, size_t len, struct webp_path *out);
+void webp_path_free(struct webp_path *p);
+/* Parses a query string ("a=1&b=x+y") into OUT (names and values decoded,
+ * '+' as space, first occurrence wins on lookup).  WEBP_OK, WEBP_NOMEM,
+ * WEBP_BAD, or WEBP_LIMIT past OUT's maximum. */
+int webp_query_parse(const char *qs, size_t len, struct webp_kvlist *out);
+/* Finds the route for METHOD and PATH: the most specific one (a literal
+ * segment beats a parameter); HEAD falls back to GET. */
+void webp_router_find(const struct webp_router *r, const char *method,
+                      const struct webp_path *path, struct webp_match *m);
+/* Fills PARAMS with ROUTE's <name> segments taken from PATH. */
+int webp_route_params(const struct webp_route *route, const struct webp_path *path,
+                      struct webp_kvlist *params);
+
+/* ---- the application (app.c) -------------------------------------------- */
+struct web_app {
+    char *name;
+    struct webp_config config;
+    struct webp_router router;
+    const struct web_ext **exts; /* registration order */
+    size_t next;
+    size_t ext_cap;
+    atomic_int live_ctx; /* contexts pushed and not popped yet */
+    atomic_int serving;  /* web_app_serve is running */
+};
+/* Index of EXT in APP's registry, or -1. */
+long webp_app_ext_index(const struct web_app *app, const struct web_ext *ext);
+
+/* ---- requests and responses (request.c) -------------------------------- */
+struct web_req {
+    struct web_app *app;
+    struct web_ctx *ctx;
+    char *method;
+    char *uri; /* the raw request target: path and query */
+    struct webp_path path;
+    struct webp_kvlist params;
+    struct webp_kvlist query;
+    struct webp_kvlist headers;
+    struct webp_buf body;
+    /* When not 0, the framework answers with this status and message instead
+     * of routing (a body past the maximum, too many headers, ...). */
+    int reject_status;
+    const char *reject_msg;
+};
+struct web_resp {
+    int status;
+    /* A setter failed (out of memory, past a maximum, bad header): the
+     * response is replaced by a 500 so a half-built one never goes out. */
+    int failed;
+    struct webp_kvlist headers;
+    struct webp_buf body;
+};
+/* Zeroes REQ and sets its limits.  APP and CTX are borrowed. */
+void webp_req_init(struct web_req *req, struct web_app *app, struct web_ctx *ctx,
+                   size_t max_body);
+void webp_req_free(struct web_req *req);
+/* Copies METHOD and URI into REQ.  WEBP_OK or WEBP_NOMEM. */
+int webp_req_set_target(struct web_req *req, const char *method, const char *uri);
+/* Adds a header; past WEBP_MAX_REQ_HEADERS it sets a 431 rejection instead.
+ * WEBP_OK or WEBP_NOMEM. */
+int webp_req_add_header(struct web_req *req, const char *name, size_t nlen,
+                        const char *value, size_t vlen);
+/* Appends body bytes; past the maximum it sets a 413 rejection.  WEBP_OK or
+ * WEBP_NOMEM. */
+int webp_req_add_body(struct web_req *req, const void *data, size_t len);
+void webp_req_reject(struct web_req *req, int status, const char *msg);
+
+void webp_resp_init(struct web_resp *resp);
+/* Frees the headers and the body and zeroes RESP. */
+void webp_resp_reset(struct web_resp *resp);
+/* Borrowed: a response header by case-insensitive name, or NULL. */
+const char *webp_resp_header_get(const struct web_resp *resp, const char *name);
+/* The reason phrase of STATUS ("Not Found"); "Unknown" if none. */
+const char *webp_status_reason(int status);
+
+/* ---- dispatch (dispatch.c) ----------------------------------------------- */
+/* Routes REQ and runs its handler into RESP; framework errors (400, 404, 405,
+ * 413, 414, 431) and handler failures (500) become JSON responses.  Returns
+ * 0, or -1 when even the error response could not be built (out of memory):
+ * RESP then holds status 500 and no body. */
+int webp_dispatch(struct web_app *app, struct web_req *req, struct web_resp *resp);
+/* Reads WEB_MAX_BODY (default WEBP_DEFAULT_MAX_BODY).  0 or -1 + ERR. */
+int webp_max_body(const struct web_app *app, size_t *out, struct web_err *err);
+
+/* ---- FastCGI (fcgi_io.c, fcgi.c) ------------------------------------------ */
+struct FCGX_Request;
+/* Reads, dispatches and answers one accepted FastCGI request inside CTX and
+ * logs it.  Returns 1 when the connection must be closed afterwards (a body
+ * too large to drain), else 0.  Never fails: errors become 4xx/5xx. */
+int webp_fcgi_serve_one(struct web_app *app, struct web_ctx *ctx, size_t max_body,
+                        struct FCGX_Request *fr);
+
+#endif /* DYNAMO_FCGI_CORE_INTERNAL_H */

@@ -1,0 +1,378 @@
+/*
+ * client.c: the generic DynamoDB call: sign, POST, decode, retry.
+ *
+ * DynamoDB speaks JSON 1.0 over HTTP POST to "/", the operation named by
+ * X-Amz-Target: DynamoDB_20120810.<Operation>, signed with SigV4 for the
+ * service "dynamodb" (DynamoDB developer guide, "Low-level API").
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <curl/curl.h>
+
+#include "http.h"
+#include "internal.h"
+#include "response.h"
+#include "sigv4.h"
+
+#define DEFAULT_REGION "us-east-1"
+#define DEFAULT_CONNECT_TIMEOUT_MS 3000L
+#define DEFAULT_REQUEST_TIMEOUT_MS 10000L
+#define DEFAULT_MAX_ATTEMPTS 3
+#define MAX_ATTEMPTS_LIMIT 20
+
+/* Retry quota and backoff, as the AWS SDKs' standard mode: a bucket of 500
+ * tokens, 5 per retry (10 after a timeout), refunded on success; delays with
+ * full jitter, base 25 ms (the AWS SDK for Java's DynamoDB base delay: a web
+ * request cannot afford the 1 s generic base), capped at 20 s. */
+#define RETRY_QUOTA 500
+#define RETRY_COST 5
+#define RETRY_TIMEOUT_COST 10
+#define BACKOFF_BASE_MS 25L
+#define BACKOFF_CAP_MS 20000L
+
+struct dynamo_client {
+    char *region;
+    char *url;      /* scheme://host[:port]/ */
+    char *host_hdr; /* "Host: host[:port]", signed as sent */
+    char *access_key_id;
+    char *secret_access_key;
+    char *session_token;
+    int max_attempts;
+    int retry_tokens;
+    struct dynamop_sigv4_cache sigcache;
+    struct dynamop_http *http;
+};
+
+/* Splits ENDPOINT into the URL to post to and the Host header value.
+ * Returns 0, or -1 with DYNAMO_ERR_CONFIG. */
+static int
+parse_endpoint(struct dynamo_client *c, const char *endpoint, struct dynamo_err *err)
+{
+    CURLU *u = curl_url();
+    char *scheme = NULL, *host = NULL, *port = NULL;
+    char buf[512];
+    int rc = -1;
+
+    if (u == NULL || curl_url_set(u, CURLUPART_URL, endpoint, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+        dynamop_err_set(err, DYNAMO_ERR_CONFIG, "endpoint '%s' is not a URL", endpoint);
+        goto out;
+    }
+    if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) {
+        dynamop_err_set(err, DYNAMO_ERR_CONFIG, "endpoint '%s': scheme must be http or https",
+                        endpoint);
+        goto out;
+    }
+    curl_url_get(u, CURLUPART_PORT, &port, 0); /* absent: default port, no ":N" */
+    snprintf(buf, sizeof(buf), "%s%s%s", host, port ? ":" : "", port ? port : "");
+    c->host_hdr = dynamop_malloc(strlen(buf) + 7);
+    c->url = dynamop_malloc(strlen(scheme) + strlen(buf) + 5);
+    if (c->host_hdr == NULL || c->url == NULL) {
+        dynamop_err_nomem(err);
+        goto out;
+    }
+    snprintf(c->host_hdr, strlen(buf) + 7, "Host: %s", buf);
+    snprintf(c->url, strlen(scheme) + strlen(buf) + 5, "%s://%s/", scheme, buf);
+    rc = 0;
+out:
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(port);
+    curl_url_cleanup(u);
+    return rc;
+}
+
+static int
+copy_config(struct dynamo_client *c, const struct dynamo_client_config *cfg,
+            struct dynamo_err *err)
+{
+    char endpoint[300];
+    const char *region = cfg->region && *cfg->region ? cfg->region : DEFAULT_REGION;
+
+    if (cfg->access_key_id == NULL || *cfg->access_key_id == '\0' ||
+        cfg->secret_access_key == NULL || *cfg->secret_access_key == '\0') {
+        dynamop_err_set(err, DYNAMO_ERR_CONFIG, "no AWS credentials: set AWS_ACCESS_KEY_ID "
+                                                "and AWS_SECRET_ACCESS_KEY");
+        return -1;
+    }
+    c->region = dynamop_strdup(region);
+    c->access_key_id = dynamop_strdup(cfg->access_key_id);
+    c->secret_access_key = dynamop_strdup(cfg->secret_access_key);
+    c->session_token = cfg->session_token && *cfg->session_token
+                           ? dynamop_strdup(cfg->session_token)
+                           : NULL;
+    if (c->region == NULL || c->access_key_id == NULL || c->secret_access_key == NULL ||
+        (cfg->session_token && *cfg->session_token && c->session_token == NULL)) {
+        dynamop_err_nomem(err);
+        return -1;
+    }
+    if (cfg->endpoint == NULL || *cfg->endpoint == '\0') {
+        snprintf(endpoint, sizeof(endpoint), "https://dynamodb.%s.amazonaws.com", region);
+        return parse_endpoint(c, endpoint, err);
+    }
+    return parse_endpoint(c, cfg->endpoint, err);
+}
+
+struct dynamo_client *
+dynamo_client_new(const struct dynamo_client_config *cfg, struct dynamo_err *err)
+{
+    static const struct dynamo_client_config none;
+    struct dynamop_http_opts hopts;
+    struct dynamo_client *c;
+
+    cfg = cfg != NULL ? cfg : &none;
+    if (cfg->max_attempts < 0 || cfg->max_attempts > MAX_ATTEMPTS_LIMIT) {
+        dynamop_err_set(err, DYNAMO_ERR_CONFIG, "max attempts %d is not between 1 and %d",
+                        cfg->max_attempts, MAX_ATTEMPTS_LIMIT);
+        return NULL;
+    }
+    c = dynamop_calloc(1, sizeof(*c));
+    if (c == NULL) {
+        dynamop_err_nomem(err);
+        return NULL;
+    }
+    c->max_attempts = cfg->max_attempts ? cfg->max_attempts : DEFAULT_MAX_ATTEMPTS;
+    c->retry_tokens = RETRY_QUOTA;
+    hopts.ca_bundle = cfg->ca_bundle;
+    hopts.connect_timeout_ms =
+        cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms : DEFAULT_CONNECT_TIMEOUT_MS;
+    hopts.request_timeout_ms =
+        cfg->request_timeout_ms > 0 ? cfg->request_timeout_ms : DEFAULT_REQUEST_TIMEOUT_MS;
+    if (copy_config(c, cfg, err) != 0 || (c->http = dynamop_http_new(&hopts, err)) == NULL) {
+        dynamo_client_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void
+dynamo_client_free(struct dynamo_client *c)
+{
+    if (c == NULL)
+        return;
+    dynamop_http_free(c->http);
+    dynamop_free(c->region);
+    dynamop_free(c->url);
+    dynamop_free(c->host_hdr);
+    dynamop_free(c->access_key_id);
+    dynamop_free_secret(c->secret_access_key);
+    dynamop_free_secret(c->session_token);
+    memset(&c->sigcache, 0, sizeof(c->sigcache));
+    dynamop_free(c);
+}
+
+const char *
+dynamo_client_endpoint(const struct dynamo_client *c)
+{
+    return c->url;
+}
+
+const char *
+dynamop_client_region(const struct dynamo_client *c)
+{
+    return c->region;
+}
+
+long
+dynamo_client_connections(const struct dynamo_client *c)
+{
+    return dynamop_http_connections(c->http);
+}
+
+/* Operation names are CamelCase words; anything else would corrupt the header. */
+static int
+valid_operation(const char *op)
+{
+    size_t n = 0;
+
+    for (; op[n] != '\0'; n++)
+        if (!isalpha((unsigned char)op[n]))
+            return 0;
+    return n > 0 && n < 64;
+}
+
+/* The signed headers of one attempt.  Strings live in the struct. */
+struct signed_headers {
+    char date[17];
+    char date_hdr[32];
+    char target_hdr[96];
+    char *token_hdr;
+    char *authz_hdr;
+    const char *list[6];
+    size_t n;
+};
+
+/* Signs BODY for OPERATION at the current time.  Returns 0 or -1 (ERR). */
+static int
+sign(struct dynamo_client *c, const char *operation, const char *body, size_t len,
+     struct signed_headers *sh, struct dynamo_err *err)
+{
+    static const char content_type[] = "application/x-amz-json-1.0";
+    struct dynamop_header hdrs[5];
+    struct dynamop_sigv4_request req = {"POST", "/", NULL, hdrs, 0, body, len, 1};
+    struct dynamop_sigv4_creds creds = {c->access_key_id, c->secret_access_key,
+                                        c->session_token};
+    char *authz = NULL;
+
+    dynamop_sigv4_amz_date(time(NULL), sh->date);
+    snprintf(sh->target_hdr, sizeof(sh->target_hdr), "X-Amz-Target: DynamoDB_20120810.%s",
+             operation);
+    hdrs[req.nheaders++] = (struct dynamop_header){"Content-Type", content_type};
+    hdrs[req.nheaders++] = (struct dynamop_header){"Host", c->host_hdr + 6};
+    hdrs[req.nheaders++] = (struct dynamop_header){"X-Amz-Date", sh->date};
+    hdrs[req.nheaders++] = (struct dynamop_header){"X-Amz-Target", sh->target_hdr + 14};
+    if (c->session_token != NULL)
+        hdrs[req.nheaders++] = (struct dynamop_header){"X-Amz-Security-Token", c->session_token};
+    if (dynamop_sigv4_authorization(&req, &creds, c->region, "dynamodb", sh->date,
+                                    &c->sigcache, &authz, err) != 0)
+        return -1;
+    snprintf(sh->date_hdr, sizeof(sh->date_hdr), "X-Amz-Date: %s", sh->date);
+    sh->authz_hdr = dynamop_malloc(strlen(authz) + 16);
+    if (c->session_token != NULL)
+        sh->token_hdr = dynamop_malloc(strlen(c->session_token) + 24);
+    if (sh->authz_hdr == NULL || (c->session_token != NULL && sh->token_hdr == NULL)) {
+        dynamop_free(authz);
+        dynamop_err_nomem(err);
+        return -1;
+    }
+    snprintf(sh->authz_hdr, strlen(authz) + 16, "Authorization: %s", authz);
+    dynamop_free(authz);
+    sh->list[sh->n++] = "Content-Type: application/x-amz-json-1.0";
+    sh->list[sh->n++] = c->host_hdr;
+    sh->list[sh->n++] = sh->date_hdr;
+    sh->list[sh->n++] = sh->target_hdr;
+    sh->list[sh->n++] = sh->authz_hdr;
+    if (c->session_token != NULL) {
+        snprintf(sh->token_hdr, strlen(c->session_token) + 24, "X-Amz-Security-Token: %s",
+                 c->session_token);
+        sh->list[sh->n++] = sh->token_hdr;
+    }
+    return 0;
+}
+
+static void
+release_headers(struct signed_headers *sh)
+{
+    dynamop_free(sh->authz_hdr);
+    dynamop_free_secret(sh->token_hdr);
+}
+
+/* Sleeps a full-jitter delay before retry ATTEMPT (1 = first retry). */
+static void
+backoff(int attempt)
+{
+    long cap = BACKOFF_BASE_MS << (attempt < 16 ? attempt : 16);
+    long ms = (long)arc4random_uniform((uint32_t)(cap < BACKOFF_CAP_MS ? cap : BACKOFF_CAP_MS));
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+    nanosleep(&ts, NULL);
+}
+
+/* One HTTP attempt.  Returns the decoded body, or NULL with ERR filled and
+ * *RETRY saying whether the failure may be retried. */
+static json_t *
+attempt_once(struct dynamo_client *c, const char *operation, const char *body, size_t len,
+             enum dynamop_retry *retry, struct dynamo_err *err)
+{
+    struct signed_headers sh = {0};
+    struct dynamop_http_resp resp;
+    enum dynamop_http_fail fail;
+    json_t *out = NULL;
+
+    *retry = DYNAMOP_RETRY_NO;
+    if (sign(c, operation, body, len, &sh, err) != 0) {
+        release_headers(&sh);
+        return NULL;
+    }
+    if (dynamop_http_post(c->http, c->url, sh.list, sh.n, body, len, &resp, &fail, err) != 0) {
+        release_headers(&sh);
+        if (fail == DYNAMOP_HTTP_FAIL_CONNECT || fail == DYNAMOP_HTTP_FAIL_IO ||
+            fail == DYNAMOP_HTTP_FAIL_TIMEOUT)
+            *retry = DYNAMOP_RETRY_TRANSIENT;
+        return NULL;
+    }
+    release_headers(&sh);
+    if (resp.has_crc32 && dynamop_crc32(resp.body, resp.body_len) != resp.crc32) {
+        dynamop_err_set(err, DYNAMO_ERR_BAD_RESPONSE, "response body fails its x-amz-crc32 check");
+        *retry = DYNAMOP_RETRY_TRANSIENT;
+    } else if (resp.status != 200) {
+        *retry = dynamop_decode_error(resp.status, resp.body, resp.body_len, resp.request_id, err);
+    } else {
+        out = dynamop_decode_body(resp.body, resp.body_len, err);
+    }
+    if (out == NULL && err != NULL) {
+        err->http_status = (int)resp.status;
+        snprintf(err->request_id, sizeof(err->request_id), "%s", resp.request_id);
+    }
+    return out;
+}
+
+/* Takes retry tokens for a retry after a failure of kind E; 0 when the
+ * quota is spent (then the error is returned as it is). */
+static int
+take_retry_tokens(struct dynamo_client *c, const struct dynamo_err *e)
+{
+    int cost = e->code == DYNAMO_ERR_TIMEOUT ? RETRY_TIMEOUT_COST : RETRY_COST;
+
+    if (c->retry_tokens < cost)
+        return 0;
+    c->retry_tokens -= cost;
+    return cost;
+}
+
+static json_t *
+call_text(struct dynamo_client *c, const char *operation, const char *body,
+                  size_t len, struct dynamo_err *err)
+{
+    struct dynamo_err e;
+    enum dynamop_retry retry;
+    int spent = 0;
+
+    for (int attempt = 1;; attempt++) {
+        json_t *out;
+
+        memset(&e, 0, sizeof(e));
+        out = attempt_once(c, operation, body, len, &retry, &e);
+        if (out != NULL) {
+            c->retry_tokens += spent ? spent : 1;
+            if (c->retry_tokens > RETRY_QUOTA)
+                c->retry_tokens = RETRY_QUOTA;
+            return out;
+        }
+        if (retry == DYNAMOP_RETRY_NO || attempt >= c->max_attempts ||
+            (spent = take_retry_tokens(c, &e)) == 0) {
+            e.attempts = attempt;
+            dynamop_err_copy(err, &e);
+            return NULL;
+        }
+        backoff(attempt);
+    }
+}
+
+json_t *
+dynamo_call(struct dynamo_client *c, const char *operation, const json_t *request,
+            struct dynamo_err *err)
+{
+    char *body;
+    json_t *out;
+
+    if (c == NULL || operation == NULL || !valid_operation(operation) ||
+        !json_is_object(request)) {
+        dynamop_err_set(err, DYNAMO_ERR_INVALID, "dynamo_call: needs a client, an operation "
+                                                 "name and a JSON object");
+        return NULL;
+    }
+    body = json_dumps(request, JSON_COMPACT);
+    if (body == NULL) {
+        dynamop_err_nomem(err);
+        return NULL;
+    }
+    out = call_text(c, operation, body, strlen(body), err);
+    free(body);
+    return out;
+}

@@ -1,0 +1,221 @@
+/*
+ * dynamo_client.h: a DynamoDB client in C.
+ *
+ * Usable on its own (it knows nothing of the web framework): one generic
+ * call, operation name + JSON request -> JSON response, and typed operations
+ * built on it.  Items are jansson values in DynamoDB's typed form
+ * ({"name": {"S": "alice"}}), with converters to and from plain JSON that keep
+ * numbers' decimal text exactly.
+ *
+ * Conventions: a fallible call returns 0 / -1 or NULL and fills an optional
+ * struct dynamo_err (the first error set is kept; zero it before use).
+ * Returned json_t pointers are new references unless the comment says
+ * "borrowed"; json_t arguments are borrowed unless the comment says "taken".
+ */
+#ifndef DYNAMO_FCGI_CLIENT_H
+#define DYNAMO_FCGI_CLIENT_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#if defined(__GNUC__)
+#define DYNAMO_EXPORT __attribute__((visibility("default")))
+#define DYNAMO_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define DYNAMO_WUR __attribute__((warn_unused_result))
+#else
+#define DYNAMO_EXPORT
+#define DYNAMO_PRINTF(f, a)
+#define DYNAMO_WUR
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Error codes.  Stable: codes are only ever added before DYNAMO_ERR_MAX. */
+enum dynamo_code {
+    DYNAMO_OK = 0,
+    DYNAMO_ERR_NOMEM,            /* an allocation failed */
+    DYNAMO_ERR_INVALID,          /* a bad argument or item, refused before sending */
+    DYNAMO_ERR_CONFIG,           /* bad configuration (keys, credentials, endpoint) */
+    DYNAMO_ERR_TABLES_FILE,      /* the tables file is wrong: source/line/col say where */
+    DYNAMO_ERR_IO,               /* a local file could not be read */
+    DYNAMO_ERR_NETWORK,          /* connect, send or receive failed */
+    DYNAMO_ERR_TIMEOUT,          /* connect or request timeout */
+    DYNAMO_ERR_BAD_RESPONSE,     /* the response could not be understood */
+    DYNAMO_ERR_AUTH,             /* credentials refused (signature, token, access) */
+    DYNAMO_ERR_VALIDATION,       /* ValidationException and other 4xx client errors */
+    DYNAMO_ERR_NOT_FOUND,        /* ResourceNotFoundException */
+    DYNAMO_ERR_IN_USE,           /* ResourceInUseException */
+    DYNAMO_ERR_CONDITION_FAILED, /* ConditionalCheckFailedException */
+    DYNAMO_ERR_THROTTLED,        /* throttling, after the retries */
+    DYNAMO_ERR_TXN_CANCELLED,    /* TransactionCanceledException */
+    DYNAMO_ERR_SERVICE,          /* 5xx from DynamoDB, after the retries */
+    DYNAMO_ERR_UNKNOWN_TABLE,    /* a table name not declared in the tables file */
+    DYNAMO_ERR_MAX
+};
+
+struct dynamo_err {
+    enum dynamo_code code;
+    char text[256];       /* human message: where and why */
+    char type[128];       /* DynamoDB's __type without its namespace, or "" */
+    int http_status;      /* 0 when no response arrived */
+    char request_id[64];  /* x-amzn-RequestId, or "" */
+    int attempts;         /* HTTP attempts made by the failing call */
+    char source[256];     /* for DYNAMO_ERR_TABLES_FILE: the file ... */
+    int line;             /* ... and the 1-based line and column */
+    int col;
+};
+
+/* A fixed, human-readable name for CODE; never NULL. */
+DYNAMO_EXPORT const char *dynamo_strerror(enum dynamo_code code);
+
+/* ---- the client ----------------------------------------------------- */
+
+/* Options; every field may be left zero / NULL.  Strings are copied. */
+struct dynamo_client_config {
+    const char *region;            /* NULL: "us-east-1" */
+    const char *endpoint;          /* NULL: https://dynamodb.REGION.amazonaws.com */
+    const char *access_key_id;     /* required */
+    const char *secret_access_key; /* required */
+    const char *session_token;     /* NULL: none */
+    const char *ca_bundle;         /* extra CA file for TLS, NULL: system CAs */
+    long connect_timeout_ms;       /* 0: 3000 */
+    long request_timeout_ms;       /* 0: 10000 */
+    int max_attempts;              /* 0: 3 (first try included) */
+};
+
+struct dynamo_client;
+
+/* New client.  Opens no connection: the first call does, and keeps it alive.
+ * One client must not be used by two threads at once.
+ * New: free with dynamo_client_free(). */
+DYNAMO_EXPORT struct dynamo_client *dynamo_client_new(const struct dynamo_client_config *cfg,
+                                                      struct dynamo_err *err) DYNAMO_WUR;
+DYNAMO_EXPORT void dynamo_client_free(struct dynamo_client *client);
+/* Borrowed: valid until dynamo_client_free(). */
+DYNAMO_EXPORT const char *dynamo_client_endpoint(const struct dynamo_client *client);
+/* Number of TCP connections the client has opened so far. */
+DYNAMO_EXPORT long dynamo_client_connections(const struct dynamo_client *client);
+
+/*
+ * The generic call: OPERATION ("GetItem", "ListTables", ...) with REQUEST as
+ * its JSON body.  Returns the response body (a new reference; {} when
+ * DynamoDB sends an empty object), or NULL with ERR filled, DynamoDB's
+ * __type, message, status and request id included.
+ */
+DYNAMO_EXPORT json_t *dynamo_call(struct dynamo_client *client, const char *operation,
+                                  const json_t *request, struct dynamo_err *err);
+
+/* ---- items ---------------------------------------------------------- */
+
+/* Optional parts of an item operation; zero means "absent". */
+struct dynamo_item_opts {
+    const char *condition;      /* ConditionExpression */
+    const json_t *names;        /* ExpressionAttributeNames, borrowed */
+    const json_t *values;       /* ExpressionAttributeValues (typed), borrowed */
+    const char *return_values;  /* ReturnValues: "ALL_OLD", ... */
+    const char *projection;     /* GetItem ProjectionExpression */
+    int consistent_read;        /* GetItem ConsistentRead */
+};
+
+/* GetItem.  *ITEM receives the typed item (new) or NULL when absent. */
+DYNAMO_EXPORT int dynamo_get_item(struct dynamo_client *client, const char *table,
+                                  const json_t *key, const struct dynamo_item_opts *opts,
+                                  json_t **item, struct dynamo_err *err);
+/* PutItem.  When OLD is not NULL, *OLD receives the returned Attributes (new)
+ * or NULL (ask for them with opts->return_values = "ALL_OLD"). */
+DYNAMO_EXPORT int dynamo_put_item(struct dynamo_client *client, const char *table,
+                                  const json_t *item, const struct dynamo_item_opts *opts,
+                                  json_t **old, struct dynamo_err *err);
+
+/* DeleteItem.  *OLD as dynamo_put_item(). */
+DYNAMO_EXPORT int dynamo_delete_item(struct dynamo_client *client, const char *table,
+                                     const json_t *key, const struct dynamo_item_opts *opts,
+                                     json_t **old, struct dynamo_err *err);
+/* UpdateItem with UPDATE as its UpdateExpression ("SET #n = :v"); names and
+ * values come in OPTS.  *ATTRS receives the returned Attributes (new) or NULL
+ * (ask for them with opts->return_values, e.g. "ALL_NEW"). */
+DYNAMO_EXPORT int dynamo_update_item(struct dynamo_client *client, const char *table,
+                                     const json_t *key, const char *update,
+                                     const struct dynamo_item_opts *opts, json_t **attrs,
+                                     struct dynamo_err *err);
+
+/* ---- queries and scans ---------------------------------------------- */
+
+/*
+ * One page of a Query or Scan (OPERATION "Query" or "Scan") with REQUEST as
+ * its body (TableName, KeyConditionExpression, Limit, IndexName, ...), from
+ * START (an ExclusiveStartKey, NULL for the first page).  *ITEMS receives the
+ * page's items (a new array), *NEXT the LastEvaluatedKey (new) or NULL on the
+ * last page: the cursor a web API hands back to its client.
+ */
+DYNAMO_EXPORT int dynamo_page(struct dynamo_client *client, const char *operation,
+                              const json_t *request, const json_t *start, json_t **items,
+                              json_t **next, struct dynamo_err *err);
+
+/* An iterator over every item of a Query or Scan, following
+ * LastEvaluatedKey page after page. */
+struct dynamo_pager;
+/* New: free with dynamo_pager_free().  REQUEST is copied. */
+DYNAMO_EXPORT struct dynamo_pager *dynamo_pager_new(struct dynamo_client *client,
+                                                    const char *operation,
+                                                    const json_t *request,
+                                                    struct dynamo_err *err) DYNAMO_WUR;
+/* The next item, borrowed: valid until the next call or the free.  NULL at
+ * the end (ERR untouched) or on error (ERR filled). */
+DYNAMO_EXPORT const json_t *dynamo_pager_next(struct dynamo_pager *p, struct dynamo_err *err);
+DYNAMO_EXPORT void dynamo_pager_free(struct dynamo_pager *p);
+
+/* ---- tables --------------------------------------------------------- */
+
+/* CreateTable with REQUEST as its body (TableName included). */
+DYNAMO_EXPORT int dynamo_create_table(struct dynamo_client *client, const json_t *request,
+                                      struct dynamo_err *err);
+DYNAMO_EXPORT int dynamo_delete_table(struct dynamo_client *client, const char *table,
+                                      struct dynamo_err *err);
+/* DescribeTable: *DESC receives the "Table" object (new). */
+DYNAMO_EXPORT int dynamo_describe_table(struct dynamo_client *client, const char *table,
+                                        json_t **desc, struct dynamo_err *err);
+/* ListTables, every page: *NAMES receives an array of strings (new). */
+DYNAMO_EXPORT int dynamo_list_tables(struct dynamo_client *client, json_t **names,
+                                     struct dynamo_err *err);
+/* Waits until TABLE is ACTIVE (EXISTS != 0) or gone (EXISTS == 0), polling
+ * DescribeTable, for at most TIMEOUT_MS; DYNAMO_ERR_TIMEOUT past it. */
+DYNAMO_EXPORT int dynamo_wait_table(struct dynamo_client *client, const char *table,
+                                    int exists, long timeout_ms, struct dynamo_err *err);
+
+/* ---- plain JSON <-> typed form -------------------------------------- */
+
+/*
+ * Parses TEXT (LEN bytes), a plain JSON object, straight into a typed item:
+ * strings -> S, numbers -> N (their exact text), true/false -> BOOL,
+ * null -> NULL, arrays -> L, objects -> M.  Numbers are never rounded: the
+ * text is kept as written.  Returns a new reference, or NULL with ERR
+ * (DYNAMO_ERR_INVALID) naming the line, column and reason.
+ */
+DYNAMO_EXPORT json_t *dynamo_item_from_json_text(const char *text, size_t len,
+                                                 struct dynamo_err *err);
+/* The reverse: a typed item (M form) as plain JSON text, compact, with N
+ * emitted as its exact text, B as its base64 string, sets as arrays.
+ * New: free() the result. */
+DYNAMO_EXPORT char *dynamo_item_to_json_text(const json_t *item, struct dynamo_err *err);
+/* One plain jansson value -> typed ({"S": ...}); integers and reals become N
+ * (reals with 17 significant digits: use the text form for exact decimals). */
+DYNAMO_EXPORT json_t *dynamo_value_from_plain(const json_t *plain, struct dynamo_err *err);
+/* A plain jansson object -> typed item (M form, without the "M" wrapper). */
+DYNAMO_EXPORT json_t *dynamo_item_from_plain(const json_t *plain, struct dynamo_err *err);
+/* The reverse: a typed item -> a plain jansson object.  N becomes a
+ * json_integer when written as an integer that fits json_int_t, else a
+ * json_real (nearest double: precision may be lost, use
+ * dynamo_item_to_json_text() for exact decimals); B stays its base64 string;
+ * sets become arrays.  New reference, or NULL with ERR
+ * (DYNAMO_ERR_BAD_RESPONSE naming the attribute path). */
+DYNAMO_EXPORT json_t *dynamo_item_to_plain(const json_t *item, struct dynamo_err *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* DYNAMO_FCGI_CLIENT_H */

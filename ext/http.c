@@ -1,0 +1,278 @@
+/*
+ * http.c: POST over one libcurl easy handle with keep-alive.
+ *
+ * The handle is created once and reused, which keeps the TCP (and TLS)
+ * connection open between calls.  TLS verification is always on: there is no
+ * option to turn it off.  CURLOPT_NOSIGNAL because workers are threads.
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <pthread.h>
+
+#include <curl/curl.h>
+
+#include "http.h"
+#include "internal.h"
+
+struct dynamop_http {
+    CURL *curl;
+    char errbuf[CURL_ERROR_SIZE];
+    char *body; /* response body, grown up to DYNAMOP_HTTP_MAX_BODY */
+    size_t len;
+    size_t cap;
+    int overflow; /* the body passed the maximum: the transfer was aborted */
+    char request_id[64];
+    int has_crc32;
+    unsigned long crc32;
+    long connections;
+};
+
+/* curl_global_init is not thread-safe in older libcurls; run it once. */
+static void
+global_init(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+/* Appends response bytes.  Returns the count taken; anything else makes curl
+ * abort with CURLE_WRITE_ERROR, which is how the maximum is enforced. */
+static size_t
+on_body(char *data, size_t size, size_t nmemb, void *udata)
+{
+    struct dynamop_http *h = udata;
+    size_t n = size * nmemb;
+
+    if (h->len + n + 1 > h->cap) {
+        size_t cap = h->cap ? h->cap : 4096;
+        char *grown;
+
+        while (cap < h->len + n + 1)
+            cap *= 2;
+        if (h->len + n + 1 > DYNAMOP_HTTP_MAX_BODY + 1) {
+            h->overflow = 1;
+            return 0;
+        }
+        grown = dynamop_reallocarray(h->body, cap, 1);
+        if (grown == NULL)
+            return 0;
+        h->body = grown;
+        h->cap = cap;
+    }
+    memcpy(h->body + h->len, data, n);
+    h->len += n;
+    h->body[h->len] = '\0';
+    return n;
+}
+
+/* Copies VALUE (LEN bytes, trailing CR/LF/space dropped) into OUT. */
+static void
+copy_header_value(const char *value, size_t len, char *out, size_t outsz)
+{
+    while (len > 0 && isspace((unsigned char)value[len - 1]))
+        len--;
+    while (len > 0 && isspace((unsigned char)*value)) {
+        value++;
+        len--;
+    }
+    if (len >= outsz)
+        len = outsz - 1;
+    memcpy(out, value, len);
+    out[len] = '\0';
+}
+
+/* Picks the two response headers the client needs. */
+static size_t
+on_header(char *line, size_t size, size_t nmemb, void *udata)
+{
+    struct dynamop_http *h = udata;
+    size_t n = size * nmemb;
+    char crc[32];
+
+    if (n > 17 && strncasecmp(line, "x-amzn-requestid:", 17) == 0) {
+        copy_header_value(line + 17, n - 17, h->request_id, sizeof(h->request_id));
+    } else if (n > 13 && strncasecmp(line, "x-amz-crc32:", 12) == 0) {
+        copy_header_value(line + 12, n - 12, crc, sizeof(crc));
+        h->crc32 = strtoul(crc, NULL, 10);
+        h->has_crc32 = 1;
+    }
+    return n;
+}
+
+static int
+configure(struct dynamop_http *h, const struct dynamop_http_opts *opts)
+{
+    CURL *c = h->curl;
+    int rc = 0;
+
+    rc |= curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    rc |= curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
+    rc |= curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+    rc |= curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+    rc |= curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+    rc |= curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    rc |= curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+    rc |= curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, opts->connect_timeout_ms);
+    rc |= curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, opts->request_timeout_ms);
+    rc |= curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->errbuf);
+    rc |= curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    rc |= curl_easy_setopt(c, CURLOPT_WRITEDATA, h);
+    rc |= curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    rc |= curl_easy_setopt(c, CURLOPT_HEADERDATA, h);
+    rc |= curl_easy_setopt(c, CURLOPT_POST, 1L);
+    if (opts->ca_bundle != NULL)
+        rc |= curl_easy_setopt(c, CURLOPT_CAINFO, opts->ca_bundle);
+    return rc == 0 ? 0 : -1;
+}
+
+struct dynamop_http *
+dynamop_http_new(const struct dynamop_http_opts *opts, struct dynamo_err *err)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    struct dynamop_http *h;
+
+    pthread_once(&once, global_init);
+    h = dynamop_calloc(1, sizeof(*h));
+    if (h == NULL) {
+        dynamop_err_nomem(err);
+        return NULL;
+    }
+    h->curl = curl_easy_init();
+    if (h->curl == NULL || configure(h, opts) != 0) {
+        dynamop_err_set(err, DYNAMO_ERR_CONFIG, "curl_easy_init: cannot set up a handle");
+        dynamop_http_free(h);
+        return NULL;
+    }
+    return h;
+}
+
+void
+dynamop_http_free(struct dynamop_http *h)
+{
+    if (h == NULL)
+        return;
+    if (h->curl != NULL)
+        curl_easy_cleanup(h->curl);
+    dynamop_free(h->body);
+    dynamop_free(h);
+}
+
+long
+dynamop_http_connections(const struct dynamop_http *h)
+{
+    return h->connections;
+}
+
+/* Sorts a curl failure into a retry class. */
+static enum dynamop_http_fail
+classify(CURLcode rc)
+{
+    switch (rc) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_CONNECT:
+        return DYNAMOP_HTTP_FAIL_CONNECT;
+    case CURLE_OPERATION_TIMEDOUT:
+        return DYNAMOP_HTTP_FAIL_TIMEOUT;
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_HTTP2_STREAM:
+        return DYNAMOP_HTTP_FAIL_IO;
+    default:
+        return DYNAMOP_HTTP_FAIL_FATAL;
+    }
+}
+
+static void
+report_failure(struct dynamop_http *h, CURLcode rc, enum dynamop_http_fail fail,
+               struct dynamo_err *err)
+{
+    const char *detail = h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc);
+
+    if (h->overflow) {
+        dynamop_err_set(err, DYNAMO_ERR_BAD_RESPONSE,
+                        "response body larger than %u bytes", DYNAMOP_HTTP_MAX_BODY);
+    } else if (fail == DYNAMOP_HTTP_FAIL_TIMEOUT) {
+        dynamop_err_set(err, DYNAMO_ERR_TIMEOUT, "curl_easy_perform: %s", detail);
+    } else if (rc == CURLE_WRITE_ERROR) {
+        dynamop_err_nomem(err);
+    } else {
+        dynamop_err_set(err, DYNAMO_ERR_NETWORK, "curl_easy_perform: %s", detail);
+    }
+}
+
+/* Builds the header list; curl copies nothing, so it lives until perform ends. */
+static struct curl_slist *
+header_list(const char *const *headers, size_t n)
+{
+    struct curl_slist *list = NULL, *next;
+
+    /* curl adds these by default; DynamoDB needs neither. */
+    list = curl_slist_append(list, "Expect:");
+    if (list == NULL)
+        return NULL;
+    next = curl_slist_append(list, "Accept:");
+    for (size_t i = 0; next != NULL && i < n; i++)
+        next = curl_slist_append(list, headers[i]);
+    if (next == NULL) {
+        curl_slist_free_all(list);
+        return NULL;
+    }
+    return list;
+}
+
+static void
+reset_response(struct dynamop_http *h)
+{
+    h->len = 0;
+    if (h->body != NULL)
+        h->body[0] = '\0';
+    h->overflow = 0;
+    h->request_id[0] = '\0';
+    h->has_crc32 = 0;
+    h->crc32 = 0;
+    h->errbuf[0] = '\0';
+}
+
+int
+dynamop_http_post(struct dynamop_http *h, const char *url, const char *const *headers,
+                  size_t nheaders, const char *body, size_t body_len,
+                  struct dynamop_http_resp *resp, enum dynamop_http_fail *fail,
+                  struct dynamo_err *err)
+{
+    struct curl_slist *list = header_list(headers, nheaders);
+    long connects = 0;
+    CURLcode rc;
+
+    *fail = DYNAMOP_HTTP_FAIL_FATAL;
+    if (list == NULL) {
+        dynamop_err_nomem(err);
+        return -1;
+    }
+    reset_response(h);
+    curl_easy_setopt(h->curl, CURLOPT_URL, url);
+    curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, list);
+    curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(h->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
+    rc = curl_easy_perform(h->curl);
+    curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, NULL);
+    curl_slist_free_all(list);
+    if (curl_easy_getinfo(h->curl, CURLINFO_NUM_CONNECTS, &connects) == CURLE_OK)
+        h->connections += connects;
+    if (rc != CURLE_OK) {
+        *fail = classify(rc);
+        report_failure(h, rc, *fail, err);
+        return -1;
+    }
+    *fail = DYNAMOP_HTTP_FAIL_NONE;
+    curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &resp->status);
+    resp->body = h->body != NULL ? h->body : "";
+    resp->body_len = h->len;
+    resp->request_id = h->request_id;
+    resp->has_crc32 = h->has_crc32;
+    resp->crc32 = h->crc32;
+    return 0;
+}

@@ -1,0 +1,64 @@
+/*
+ * http.h: the client's HTTP transport (private).  One libcurl easy handle per
+ * client, so one keep-alive connection reused across calls; the client is
+ * used by one thread at a time, so nothing here locks.
+ */
+#ifndef DYNAMO_FCGI_EXT_HTTP_H
+#define DYNAMO_FCGI_EXT_HTTP_H
+
+#include <stddef.h>
+
+#include "dynamo_client.h"
+
+/* Largest response body accepted: DynamoDB's biggest answers (BatchGetItem,
+ * Query pages) are bounded by 16 MB of items plus their JSON framing. */
+#define DYNAMOP_HTTP_MAX_BODY (32u * 1024u * 1024u)
+
+struct dynamop_http_opts {
+    const char *ca_bundle;   /* NULL: the system CAs */
+    long connect_timeout_ms; /* > 0 */
+    long request_timeout_ms; /* > 0 */
+};
+
+/* What came back.  Body and strings are borrowed from the transport: valid
+ * until the next dynamop_http_post() or dynamop_http_free(). */
+struct dynamop_http_resp {
+    long status;
+    const char *body; /* NUL-terminated */
+    size_t body_len;
+    const char *request_id; /* x-amzn-RequestId, "" when absent */
+    int has_crc32;          /* an x-amz-crc32 header was present ... */
+    unsigned long crc32;    /* ... with this value */
+};
+
+/* How a transfer failed, for the retry policy. */
+enum dynamop_http_fail {
+    DYNAMOP_HTTP_FAIL_NONE,
+    DYNAMOP_HTTP_FAIL_CONNECT, /* never reached the server: safe to retry */
+    DYNAMOP_HTTP_FAIL_TIMEOUT,
+    DYNAMOP_HTTP_FAIL_IO,      /* reset or truncated mid-transfer */
+    DYNAMOP_HTTP_FAIL_FATAL,   /* TLS verification, bad URL, out of memory */
+};
+
+struct dynamop_http;
+
+/* New transport.  New: free with dynamop_http_free(). */
+struct dynamop_http *dynamop_http_new(const struct dynamop_http_opts *opts,
+                                      struct dynamo_err *err);
+void dynamop_http_free(struct dynamop_http *h);
+
+/*
+ * POSTs BODY to URL with HEADERS ("Name: value", NHEADERS of them).  Returns
+ * 0 with RESP filled whatever the HTTP status, or -1 with ERR filled
+ * (DYNAMO_ERR_NETWORK / _TIMEOUT / _BAD_RESPONSE / _CONFIG) and *FAIL saying
+ * how it failed.
+ */
+int dynamop_http_post(struct dynamop_http *h, const char *url, const char *const *headers,
+                      size_t nheaders, const char *body, size_t body_len,
+                      struct dynamop_http_resp *resp, enum dynamop_http_fail *fail,
+                      struct dynamo_err *err);
+
+/* TCP connections opened so far (a reused connection does not count). */
+long dynamop_http_connections(const struct dynamop_http *h);
+
+#endif /* DYNAMO_FCGI_EXT_HTTP_H */

@@ -1,0 +1,50 @@
+/*
+ * internal.h: declarations shared between the files of ext/ (prefix
+ * dynamop_).  Never installed.  Each pure module keeps its own private header
+ * (sigv4.h, tables.h), included from here so one include gives the whole
+ * private surface.
+ */
+#ifndef DYNAMO_FCGI_EXT_INTERNAL_H
+#define DYNAMO_FCGI_EXT_INTERNAL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+#include "dynamo_client.h"
+
+/* ---- allocation (alloc.c) ---------------------------------------------
+ * Every allocation in ext/ goes through these, so a test can make the Nth
+ * one fail (dynamop_alloc_fail_at) and check that the error path is clean. */
+void *dynamop_malloc(size_t size);
+void *dynamop_calloc(size_t n, size_t size);
+/* realloc of N * SIZE bytes, NULL on overflow; P is kept on failure. */
+void *dynamop_reallocarray(void *p, size_t n, size_t size);
+char *dynamop_strdup(const char *s);
+char *dynamop_strndup(const char *s, size_t n);
+void dynamop_free(void *p);
+/* Overwrites the string S (a secret) before freeing it; NULL does nothing. */
+void dynamop_free_secret(char *s);
+/* Test hook: make allocation number N (1-based, counted from this call)
+ * fail; 0 turns failures off.  Returns the number of allocations made since
+ * the previous call. */
+long dynamop_alloc_fail_at(long n);
+
+/* ---- errors (err.c) ----------------------------------------------------
+ * Each setter keeps the first error: it does nothing when ERR is NULL or
+ * already holds a code. */
+void dynamop_err_set(struct dynamo_err *err, enum dynamo_code code, const char *fmt, ...)
+    DYNAMO_PRINTF(3, 4);
+void dynamop_err_vset(struct dynamo_err *err, enum dynamo_code code, const char *fmt,
+                      va_list ap) DYNAMO_PRINTF(3, 0);
+/* A DYNAMO_ERR_TABLES_FILE error at SOURCE:LINE:COL; text gets the prefix. */
+void dynamop_err_at(struct dynamo_err *err, const char *source, int line, int col,
+                    const char *fmt, ...) DYNAMO_PRINTF(5, 6);
+void dynamop_err_nomem(struct dynamo_err *err);
+/* Copies SRC (a local error) into DST, unless DST is NULL or already set. */
+void dynamop_err_copy(struct dynamo_err *dst, const struct dynamo_err *src);
+
+/* ---- the client (client.c) --------------------------------------------- */
+/* Borrowed: valid until dynamo_client_free(). */
+const char *dynamop_client_region(const struct dynamo_client *c);
+
+#endif /* DYNAMO_FCGI_EXT_INTERNAL_H */

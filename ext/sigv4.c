@@ -1,0 +1,991 @@
+/*
+ * sigv4.c: AWS Signature Version 4, header variant (see sigv4.h).
+ *
+ * Section names in comments refer to the IAM User Guide, "Create a signed
+ * AWS API request" (docs.aws.amazon.com/IAM/latest/UserGuide/
+ * create-signed-request.html), steps 1-5.  Where the guide is silent (path
+ * normalization, folded header values) we follow botocore and the AWS CRT,
+ * whose results the vectors in shared/sigv4-test-suite/ record.
+ *
+ * Signing runs for every DynamoDB request, so the usual call makes two
+ * allocations: the canonical request (sized up front, string to sign appended
+ * in place) and the returned header.  The signing key is cached per day.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/sha.h>
+
+#include "internal.h"
+#include "sigv4.h"
+
+#define ALGORITHM "AWS4-HMAC-SHA256"
+#define AMZ_DATE_LEN 16
+/* Headers sorted on the stack up to this count; a DynamoDB request has 5. */
+#define STACK_HEADERS 32
+/* Room for the string to sign after the canonical request: the fixed text,
+ * the date, the scope and the 64-digit hash. */
+#define STS_RESERVE (sizeof(ALGORITHM) + AMZ_DATE_LEN + 2 * DYNAMOP_SIGV4_NAME_MAX + 96)
+
+/* ---- growing string buffer with a cap (STYLE 9) ----------------------- */
+
+struct sbuf {
+    char *data; /* NUL-terminated whenever len > 0 */
+    size_t len;
+    size_t cap;
+};
+
+static void
+sb_drop(struct sbuf *b)
+{
+    dynamop_free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+/* Makes room for EXTRA more bytes and the NUL.  A failure frees the buffer.
+ * Returns 0, or -1: DYNAMO_ERR_INVALID past DYNAMOP_SIGV4_MAX, or NOMEM. */
+static int
+sb_reserve(struct sbuf *b, size_t extra, struct dynamo_err *err)
+{
+    size_t cap = b->cap ? b->cap : 256;
+    char *p;
+
+    if (extra > DYNAMOP_SIGV4_MAX - b->len) {
+        dynamop_err_set(err, DYNAMO_ERR_INVALID,
+                        "sigv4: canonical request longer than %d bytes",
+                        DYNAMOP_SIGV4_MAX);
+        sb_drop(b);
+        return -1;
+    }
+    if (b->len + extra + 1 <= b->cap)
+        return 0;
+    while (cap < b->len + extra + 1)
+        cap *= 2;
+    if (cap > DYNAMOP_SIGV4_MAX + 1)
+        cap = DYNAMOP_SIGV4_MAX + 1;
+    if ((p = dynamop_reallocarray(b->data, cap, 1)) == NULL) {
+        dynamop_err_nomem(err);
+        sb_drop(b);
+        return -1;
+    }
+    b->data = p;
+    b->cap = cap;
+    return 0;
+}
+
+static int
+sb_add(struct sbuf *b, const void *p, size_t n, struct dynamo_err *err)
+{
+    if (sb_reserve(b, n, err) < 0)
+        return -1;
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return 0;
+}
+
+static int
+sb_addc(struct sbuf *b, char c, struct dynamo_err *err)
+{
+    return sb_add(b, &c, 1, err);
+}
+
+static int
+sb_adds(struct sbuf *b, const char *s, struct dynamo_err *err)
+{
+    return sb_add(b, s, strlen(s), err);
+}
+
+/* ---- characters --------------------------------------------------------
+ * All classes are ASCII and locale-free on purpose: <ctype.h> would change
+ * the signature under a non-C locale. */
+
+static int
+is_alnum(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
+/* RFC 3986, 2.3: the only bytes SigV4 leaves unencoded. */
+static int
+is_unreserved(unsigned char c)
+{
+    return is_alnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
+}
+
+/* RFC 9110, 5.6.2: tchar, the bytes of a header name or method. */
+static int
+is_tchar(unsigned char c)
+{
+    return is_alnum(c) || (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+/* Blanks of a header value, including the CR LF of an obs-fold. */
+static int
+is_blank(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+static unsigned char
+lower(unsigned char c)
+{
+    return c >= 'A' && c <= 'Z' ? (unsigned char)(c - 'A' + 'a') : c;
+}
+
+static int
+hex_value(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+static void
+to_hex(const unsigned char *p, size_t n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        out[2 * i] = digits[p[i] >> 4];
+        out[2 * i + 1] = digits[p[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+/* ---- percent-encoding (step 1: URI-encode each component) ------------- */
+
+/* Next byte of S (length N) at *I; with DECODE, a valid %XX counts as the
+ * byte it stands for, so an already-encoded query is not encoded twice. */
+static unsigned char
+next_byte(const char *s, size_t n, size_t *i, int decode)
+{
+    unsigned char c = (unsigned char)s[*i];
+    int hi, lo;
+
+    *i += 1;
+    if (!decode || c != '%' || *i + 2 > n)
+        return c;
+    hi = hex_value((unsigned char)s[*i]);
+    lo = hex_value((unsigned char)s[*i + 1]);
+    if (hi < 0 || lo < 0)
+        return c;
+    *i += 2;
+    return (unsigned char)(hi << 4 | lo);
+}
+
+static size_t
+encoded_len(const char *s, size_t n, int decode)
+{
+    size_t i = 0, len = 0;
+
+    while (i < n)
+        len += is_unreserved(next_byte(s, n, &i, decode)) ? 1 : 3;
+    return len;
+}
+
+/* Writes S (length N) with every byte outside the unreserved set as %XX
+ * (uppercase, per byte of UTF-8); OUT has room for encoded_len() bytes.
+ * Returns the bytes written. */
+static size_t
+encode_to(char *out, const char *s, size_t n, int decode)
+{
+    static const char digits[] = "0123456789ABCDEF";
+    size_t i = 0, len = 0;
+    unsigned char c;
+
+    while (i < n) {
+        c = next_byte(s, n, &i, decode);
+        if (is_unreserved(c)) {
+            out[len++] = (char)c;
+            continue;
+        }
+        out[len++] = '%';
+        out[len++] = digits[c >> 4];
+        out[len++] = digits[c & 15];
+    }
+    return len;
+}
+
+static int
+sb_add_encoded(struct sbuf *b, const char *s, size_t n, int decode,
+               struct dynamo_err *err)
+{
+    size_t len = encoded_len(s, n, decode);
+
+    if (sb_reserve(b, len, err) < 0)
+        return -1;
+    b->len += encode_to(b->data + b->len, s, n, decode);
+    b->data[b->len] = '\0';
+    return 0;
+}
+
+/* ---- canonical URI ------------------------------------------------------ */
+
+/* Drops the last segment written after BASE (a ".." segment). */
+static void
+pop_segment(struct sbuf *b, size_t base)
+{
+    while (b->len > base && b->data[b->len - 1] != '/')
+        b->len--;
+    if (b->len > base)
+        b->len--;
+    b->data[b->len] = '\0';
+}
+
+/* Removes "." and ".." segments and empty ones (repeated '/'), keeps a
+ * trailing '/', as botocore's and the CRT's normalization do; each kept
+ * segment is encoded.  PATH is decoded, so one encoding pass gives what AWS
+ * calls double encoding of the wire path (suite README, item 2). */
+static int
+add_normalized_path(struct sbuf *b, const char *path, struct dynamo_err *err)
+{
+    size_t base = b->len, n, plen = strlen(path);
+    const char *seg = path, *end = path + plen;
+
+    for (; seg < end; seg += n + 1) {
+        n = strcspn(seg, "/");
+        if (n == 0 || (n == 1 && seg[0] == '.'))
+            continue;
+        if (n == 2 && seg[0] == '.' && seg[1] == '.')
+            pop_segment(b, base);
+        else if (sb_addc(b, '/', err) < 0 || sb_add_encoded(b, seg, n, 0, err) < 0)
+            return -1;
+    }
+    if (b->len == base || (plen > 0 && path[plen - 1] == '/'))
+        return sb_addc(b, '/', err);
+    return 0;
+}
+
+/* Unnormalized (S3): the path as given, encoded segment by segment. */
+static int
+add_plain_path(struct sbuf *b, const char *path, struct dynamo_err *err)
+{
+    size_t n;
+
+    if (path[0] != '/' && sb_addc(b, '/', err) < 0)
+        return -1;
+    for (;;) {
+        n = strcspn(path, "/");
+        if (sb_add_encoded(b, path, n, 0, err) < 0)
+            return -1;
+        if (path[n] == '\0')
+            return 0;
+        if (sb_addc(b, '/', err) < 0)
+            return -1;
+        path += n + 1;
+    }
+}
+
+/* ---- canonical query string -------------------------------------------- */
+
+struct qpair {
+    const char *key, *value; /* encoded, in the scratch buffer */
+    size_t klen, vlen;
+};
+
+static int
+bytes_cmp(const char *a, size_t alen, const char *b, size_t blen)
+{
+    int c = memcmp(a, b, alen < blen ? alen : blen);
+
+    if (c != 0)
+        return c;
+    return (alen > blen) - (alen < blen);
+}
+
+/* Sorted by encoded key, then value: "Param" before "Param-3" (step 1). */
+static int
+qpair_cmp(const void *pa, const void *pb)
+{
+    const struct qpair *a = pa, *b = pb;
+    int c = bytes_cmp(a->key, a->klen, b->key, b->klen);
+
+    return c != 0 ? c : bytes_cmp(a->value, a->vlen, b->value, b->vlen);
+}
+
+/* Counts the non-empty '&'-separated pairs of Q, and sets *BYTES to an upper
+ * bound of their keys and values encoded (each '=' counts as "%3D"). */
+static size_t
+count_pairs(const char *q, size_t *bytes)
+{
+    size_t n = 0, len;
+
+    *bytes = 0;
+    for (; *q != '\0'; q += len + (q[len] != '\0')) {
+        len = strcspn(q, "&");
+        if (len == 0)
+            continue;
+        n++;
+        *bytes += encoded_len(q, len, 1);
+    }
+    return n;
+}
+
+/* Fills PAIRS from Q, encoding each key and value into SCRATCH (sized by
+ * count_pairs, so it never moves).  A pair without '=' gets an empty value. */
+static void
+split_pairs(const char *q, struct qpair *pairs, char *scratch)
+{
+    size_t len, klen;
+    struct qpair *p = pairs;
+
+    for (; *q != '\0'; q += len + (q[len] != '\0')) {
+        len = strcspn(q, "&");
+        if (len == 0)
+            continue;
+        klen = strcspn(q, "=");
+        klen = klen < len ? klen : len;
+        p->key = scratch;
+        p->klen = encode_to(scratch, q, klen, 1);
+        scratch += p->klen;
+        p->value = scratch;
+        p->vlen = klen < len ? encode_to(scratch, q + klen + 1, len - klen - 1, 1) : 0;
+        scratch += p->vlen;
+        p++;
+    }
+}
+
+static int
+add_pairs(struct sbuf *b, const struct qpair *pairs, size_t n, struct dynamo_err *err)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        if ((i > 0 && sb_addc(b, '&', err) < 0) ||
+            sb_add(b, pairs[i].key, pairs[i].klen, err) < 0 || sb_addc(b, '=', err) < 0 ||
+            sb_add(b, pairs[i].value, pairs[i].vlen, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* The query parameters, each part decoded then re-encoded with the
+ * unreserved set, sorted; nothing for a NULL or empty QUERY. */
+static int
+add_query(struct sbuf *b, const char *query, struct dynamo_err *err)
+{
+    struct qpair *pairs;
+    char *scratch;
+    size_t n, bytes;
+    int rc;
+
+    if (query == NULL || (n = count_pairs(query, &bytes)) == 0)
+        return 0;
+    pairs = dynamop_reallocarray(NULL, n, sizeof(*pairs));
+    scratch = pairs != NULL ? dynamop_malloc(bytes) : NULL;
+    if (scratch == NULL) {
+        dynamop_free(pairs);
+        dynamop_err_nomem(err);
+        return -1;
+    }
+    split_pairs(query, pairs, scratch);
+    qsort(pairs, n, sizeof(*pairs), qpair_cmp);
+    rc = add_pairs(b, pairs, n, err);
+    dynamop_free(scratch);
+    dynamop_free(pairs);
+    return rc;
+}
+
+/* ---- canonical headers and signed headers ------------------------------ */
+
+static int
+name_cmp(const char *a, const char *b)
+{
+    while (*a != '\0' && lower((unsigned char)*a) == lower((unsigned char)*b)) {
+        a++;
+        b++;
+    }
+    return (int)lower((unsigned char)*a) - (int)lower((unsigned char)*b);
+}
+
+/* By lowercase name; equal names keep their order in the request, since the
+ * values of a repeated header are joined unsorted (step 1). */
+static int
+header_cmp(const void *pa, const void *pb)
+{
+    const struct dynamop_header *a = *(const struct dynamop_header *const *)pa;
+    const struct dynamop_header *b = *(const struct dynamop_header *const *)pb;
+    int c = name_cmp(a->name, b->name);
+
+    return c != 0 ? c : (a > b) - (a < b);
+}
+
+/* Index of the first header after I with another name. */
+static size_t
+next_name(const struct dynamop_header *const *h, size_t n, size_t i)
+{
+    size_t j = i + 1;
+
+    while (j < n && name_cmp(h[j]->name, h[i]->name) == 0)
+        j++;
+    return j;
+}
+
+static int
+add_lower(struct sbuf *b, const char *s, struct dynamo_err *err)
+{
+    size_t i, n = strlen(s);
+
+    if (sb_reserve(b, n, err) < 0)
+        return -1;
+    for (i = 0; i < n; i++)
+        b->data[b->len++] = (char)lower((unsigned char)s[i]);
+    b->data[b->len] = '\0';
+    return 0;
+}
+
+/* The value trimmed, with each run of blanks (folds included) as one space:
+ * "Trimall" in step 1. */
+static int
+add_trimmed(struct sbuf *b, const char *v, struct dynamo_err *err)
+{
+    size_t start = b->len;
+    int pending = 0;
+
+    if (sb_reserve(b, strlen(v), err) < 0)
+        return -1;
+    for (; *v != '\0'; v++) {
+        if (is_blank((unsigned char)*v)) {
+            pending = 1;
+            continue;
+        }
+        if (pending && b->len > start)
+            b->data[b->len++] = ' ';
+        pending = 0;
+        b->data[b->len++] = *v;
+    }
+    b->data[b->len] = '\0';
+    return 0;
+}
+
+/* "name:value1,value2\n" per distinct name, then the blank line. */
+static int
+add_canonical_headers(struct sbuf *b, const struct dynamop_header *const *h, size_t n,
+                      struct dynamo_err *err)
+{
+    size_t i, j, end;
+
+    for (i = 0; i < n; i = end) {
+        end = next_name(h, n, i);
+        if (add_lower(b, h[i]->name, err) < 0 || sb_addc(b, ':', err) < 0)
+            return -1;
+        for (j = i; j < end; j++) {
+            if ((j > i && sb_addc(b, ',', err) < 0) ||
+                add_trimmed(b, h[j]->value, err) < 0)
+                return -1;
+        }
+        if (sb_addc(b, '\n', err) < 0)
+            return -1;
+    }
+    return sb_addc(b, '\n', err);
+}
+
+/* "name1;name2" (distinct, sorted); *OFF and *LEN locate it in B for the
+ * Authorization header. */
+static int
+add_signed_headers(struct sbuf *b, const struct dynamop_header *const *h, size_t n,
+                   size_t *off, size_t *len, struct dynamo_err *err)
+{
+    size_t i;
+
+    *off = b->len;
+    for (i = 0; i < n; i = next_name(h, n, i)) {
+        if ((i > 0 && sb_addc(b, ';', err) < 0) || add_lower(b, h[i]->name, err) < 0)
+            return -1;
+    }
+    *len = b->len - *off;
+    return 0;
+}
+
+/* Both header blocks of the canonical request, from the headers sorted in
+ * a stack array (or a heap one past STACK_HEADERS). */
+static int
+add_headers(struct sbuf *b, const struct dynamop_sigv4_request *req, size_t *off,
+            size_t *len, struct dynamo_err *err)
+{
+    const struct dynamop_header *stack[STACK_HEADERS];
+    const struct dynamop_header **h = stack;
+    size_t i;
+    int rc;
+
+    if (req->nheaders > STACK_HEADERS &&
+        (h = dynamop_reallocarray(NULL, req->nheaders, sizeof(*h))) == NULL) {
+        dynamop_err_nomem(err);
+        return -1;
+    }
+    for (i = 0; i < req->nheaders; i++)
+        h[i] = &req->headers[i];
+    qsort(h, req->nheaders, sizeof(*h), header_cmp);
+    rc = add_canonical_headers(b, h, req->nheaders, err);
+    if (rc == 0)
+        rc = add_signed_headers(b, h, req->nheaders, off, len, err);
+    if (h != stack)
+        dynamop_free(h);
+    return rc;
+}
+
+/* ---- the canonical request (step 1) ------------------------------------ */
+
+static int
+check_token(const char *s, size_t max)
+{
+    size_t n = 0;
+
+    for (; s[n] != '\0'; n++) {
+        if (!is_tchar((unsigned char)s[n]))
+            return -1;
+    }
+    return n > 0 && n <= max ? 0 : -1;
+}
+
+/* Control bytes other than blanks would be smuggled into the header block. */
+static int
+check_value(const char *v)
+{
+    for (; *v != '\0'; v++) {
+        if (((unsigned char)*v < 0x20 && !is_blank((unsigned char)*v)) || *v == 0x7f)
+            return -1;
+    }
+    return 0;
+}
+
+static int
+check_headers(const struct dynamop_sigv4_request *req, struct dynamo_err *err)
+{
+    const struct dynamop_header *h;
+    size_t i;
+
+    if (req->nheaders > 0 && req->headers == NULL) {
+        dynamop_err_set(err, DYNAMO_ERR_INVALID, "sigv4: %zu headers but no array",
+                        req->nheaders);
+        return -1;
+    }
+    for (i = 0; i < req->nheaders; i++) {
+        h = &req->headers[i];
+        if (h->name == NULL || check_token(h->name, DYNAMOP_SIGV4_MAX) < 0) {
+            dynamop_err_set(err, DYNAMO_ERR_INVALID, "sigv4: header %zu: invalid name",
+                            i);
+            return -1;
+        }
+        if (h->value == NULL || check_value(h->value) < 0) {
+            dynamop_err_set(err, DYNAMO_ERR_INVALID,
+                            "sigv4: header %zu (%.40s): invalid value", i, h->name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int
+check_request(const struct dynamop_sigv4_request *req, struct dynamo_err *err)
+{
+    const char *what = NULL;
+
+    if (req == NULL)
+        what = "no request";
+    else if (req->method == NULL || check_token(req->method, 32) < 0)
+        what = "invalid method";
+    else if (req->path == NULL)
+        what = "no path";
+    else if (req->body == NULL && req->body_len > 0)
+        what = "body_len without a body";
+    if (what != NULL) {
+        dynamop_err_set(err, DYNAMO_ERR_INVALID, "sigv4: %s", what);
+        return -1;
+    }
+    return check_headers(req, err);
+}
+
+static size_t
+add_capped(size_t total, size_t n)
+{
+    return n > DYNAMOP_SIGV4_MAX - total ? DYNAMOP_SIGV4_MAX : total + n;
+}
+
+/* An upper bound of the canonical request's size (capped), so the usual
+ * request is built in one allocation. */
+static size_t
+estimate(const struct dynamop_sigv4_request *req)
+{
+    size_t i, total = strlen(req->method) + 3 * strlen(req->path) + 64 + 8;
+
+    if (req->query != NULL)
+        total = add_capped(total, 3 * strlen(req->query));
+    for (i = 0; i < req->nheaders; i++) {
+        total = add_capped(total, 2 * strlen(req->headers[i].name) + 3);
+        total = add_capped(total, strlen(req->headers[i].value));
+    }
+    return total;
+}
+
+/* Hex SHA-256 of N bytes, into OUT; -1 with ERR if OpenSSL fails (it can
+ * only run out of memory for a built-in digest). */
+static int
+sha256_hex(const void *p, size_t n, char out[65], struct dynamo_err *err)
+{
+    unsigned char md[SHA256_DIGEST_LENGTH];
+
+    if (SHA256(p, n, md) == NULL) {
+        dynamop_err_set(err, DYNAMO_ERR_NOMEM, "sigv4: SHA256 failed (OpenSSL)");
+        return -1;
+    }
+    to_hex(md, sizeof(md), out);
+    return 0;
+}
+
+/* Builds the canonical request into B (reserving EXTRA more bytes for the
+ * caller); *SH_OFF and *SH_LEN locate the signed headers.  On failure B may
+ * still hold memory: the caller frees it. */
+static int
+canonical_into(const struct dynamop_sigv4_request *req, struct sbuf *b, size_t extra,
+               size_t *sh_off, size_t *sh_len, struct dynamo_err *err)
+{
+    char hash[65];
+    int rc;
+
+    if (check_request(req, err) < 0 ||
+        sha256_hex(req->body ? req->body : "", req->body_len, hash, err) < 0 ||
+        sb_reserve(b, add_capped(estimate(req), extra), err) < 0)
+        return -1;
+    if (sb_adds(b, req->method, err) < 0 || sb_addc(b, '\n', err) < 0)
+        return -1;
+    rc = req->normalize ? add_normalized_path(b, req->path, err)
+                        : add_plain_path(b, req->path, err);
+    if (rc < 0 || sb_addc(b, '\n', err) < 0 || add_query(b, req->query, err) < 0 ||
+        sb_addc(b, '\n', err) < 0 || add_headers(b, req, sh_off, sh_len, err) < 0 ||
+        sb_addc(b, '\n', err) < 0)
+        return -1;
+    return sb_add(b, hash, 64, err);
+}
+
+int
+dynamop_sigv4_canonical_request(const struct dynamop_sigv4_request *req, char **out,
+                                struct dynamo_err *err)
+{
+    struct sbuf b = {0};
+    size_t off, len;
+
+    if (out == NULL) {
+        dynamop_err_set(err, DYNAMO_ERR_INVALID, "sigv4: no output pointer");
+        return -1;
+    }
+    *out = NULL;
+    if (canonical_into(req, &b, 0, &off, &len, err) < 0) {
+        sb_drop(&b);
+        return -1;
+    }
+    *out = b.data;
+    return 0;
+}
+
+/* ---- string to sign (step 2) ------------------------------------------- */
+
+/* Region, service or key id: the credential scope is '/'-separated and the
+ * Authorization header ','-separated, so neither may appear. */
+static int
+check_name(const char *s)
+{
+    size_t n = 0;
+
+    if (s == NULL)
+        return -1;
+    for (; s[n] != '\0'; n++) {
+        if (!is_alnum((unsigned char)s[n]) && strchr("-_.", s[n]) == NULL)
+            return -1;
+    }
+    return n > 0 && n <= DYNAMOP_SIGV4_NAME_MAX ? 0 : -1;
+}
+
+/* AMZ_DATE must be "YYYYMMDDTHHMMSSZ", REGION and SERVICE valid names. */
+static int
+check_scope(const char *amz_date, const char *region, const char *service,
+            struct dynamo_err *err)
+{
+    size_t i;
+    int ok = amz_date != NULL && strlen(amz_date) == AMZ_DATE_LEN && amz_date[8] == 'T' &&
+             amz_date[15] == 'Z';
+
+    for (i = 0; ok && i < 15; i++)
+        ok = i == 8 || (amz_date[i] >= '0' && amz_date[i] <= '9');
+    if (!ok) {
+        dynamop_err_set(err, DYNAMO_ERR_INVALID, "sigv4: amz_date not YYYYMMDDTHHMMSSZ");
+        return -1;
+    }
+    if (check_name(region) < 0 || check_name(service) < 0) {
+        dynamop_err_set(err, DYNAMO_ERR_INVALID, "sigv4: invalid %s",
+                        check_name(region) < 0 ? "region" : "service");
+        return -1;
+    }
+    return 0;
+}
+
+/* Appends the string to sign for the N bytes of CANONICAL to B.  CANONICAL
+ * may point into B: it is hashed before B grows.  Scope checked by caller. */
+static int
+add_string_to_sign(struct sbuf *b, const char *amz_date, const char *region,
+                   const char *service, const char *canonical, size_t n,
+                   struct dynamo_err *err)
+{
+    char hash[65];
+
+    if (sha256_hex(canonical, n, hash, err) < 0)
+        return -1;
+    if (sb_adds(b, ALGORITHM "\n", err) < 0 ||
+        sb_add(b, amz_date, AMZ_DATE_LEN, err) < 0 || sb_addc(b, '\n', err) < 0 ||
+        sb_add(b, amz_date, 8, err) < 0 || sb_addc(b, '/', err) < 0 ||
+        sb_adds(b, region, err) < 0 || sb_addc(b, '/', err) < 0 ||
+        sb_adds(b, service, err) < 0 || sb_adds(b, "/aws4_request\n", err) < 0)
+        return -1;
+    return sb_add(b, hash, 64, err);
+}
+
+int
+dynamop_sigv4_string_to_sign(const char *amz_date, const char *region,
+                             const char *service, const char *canonical_request,
+                             char **out, struct dynamo_err *err)
+{
+    struct sbuf b = {0};
+
+    if (out == NULL || canonical_request == NULL) {
+        dynamop_err_set(err, DYNAMO_ERR_INVALID, "sigv4: no %s",
+                        out == NULL ? "output pointer" : "canonical request");
+        return -1;
+    }
+    *out = NULL;
+    if (check_scope(amz_date, region, service, err) < 0 ||
+        add_string_to_sign(&b, amz_date, region, service, canonical_request,
+                           strlen(canonical_request), err) < 0) {
+        sb_drop(&b);
+        return -1;
+    }
+    *out = b.data;
+    return 0;
+}
+
+/* ---- signing key and signature (steps 3 and 4) ------------------------- */
+
+static int
+hmac256(const void *key, size_t klen, const void *msg, size_t n, unsigned char out[32],
+        struct dynamo_err *err)
+{
+    unsigned int len = 0;
+
+    if (HMAC(EVP_sha256(), key, (int)klen, msg, n, out, &len) == NULL || len != 32) {
+        dynamop_err_set(err, DYNAMO_ERR_NOMEM, "sigv4: HMAC-SHA256 failed (OpenSSL)");
+        return -1;
+    }
+    return 0;
+}
+
+/* kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service),
+ * "aws4_request") ("Derive a signing key").  Intermediates are wiped. */
+static int
+derive_key(const char *secret, const char *date8, const char *region, const char *service,
+           unsigned char key[32], struct dynamo_err *err)
+{
+    unsigned char ksecret[4 + DYNAMOP_SIGV4_SECRET_MAX], k1[32], k2[32];
+    size_t n = strlen(secret);
+    int rc;
+
+    memcpy(ksecret, "AWS4", 4);
+    memcpy(ksecret + 4, secret, n);
+    rc = hmac256(ksecret, 4 + n, date8, 8, k1, err);
+    if (rc == 0)
+        rc = hmac256(k1, 32, region, strlen(region), k2, err);
+    if (rc == 0)
+        rc = hmac256(k2, 32, service, strlen(service), k1, err);
+    if (rc == 0)
+        rc = hmac256(k1, 32, "aws4_request", 12, key, err);
+    OPENSSL_cleanse(ksecret, sizeof(ksecret));
+    OPENSSL_cleanse(k1, sizeof(k1));
+    OPENSSL_cleanse(k2, sizeof(k2));
+    return rc;
+}
+
+static int
+cache_hit(const struct dynamop_sigv4_cache *c, const unsigned char sha[32],
+          const char *date8, const char *region, const char *service)
+{
+    return c->valid && memcmp(c->date, date8, 8) == 0 && strcmp(c->region, region) == 0 &&
+           strcmp(c->service, service) == 0 &&
+           CRYPTO_memcmp(c->secret_sha256, sha, 32) == 0;
+}
+
+/* The signing key for DATE8/REGION/SERVICE, from CACHE when it holds it,
+ * else derived (and stored in CACHE when there is one). */
+static int
+signing_key(const char *secret, const char *date8, const char *region,
+            const char *service, struct dynamop_sigv4_cache *cache, unsigned char key[32],
+            struct dynamo_err *err)
+{
+    unsigned char sha[32];
+
+    if (cache == NULL)
+        return derive_key(secret, date8, region, service, key, err);
+    if (SHA256((const unsigned char *)secret, strlen(secret), sha) == NULL) {
+        dynamop_err_set(err, DYNAMO_ERR_NOMEM, "sigv4: SHA256 failed (OpenSSL)");
+        return -1;
+    }
+    if (cache_hit(cache, sha, date8, region, service)) {
+        memcpy(key, cache->key, 32);
+        return 0;
+    }
+    dynamop_sigv4_cache_wipe(cache);
+    if (derive_key(secret, date8, region, service, key, err) < 0)
+        return -1;
+    memcpy(cache->date, date8, 8);
+    memcpy(cache->region, region, strlen(region) + 1);
+    memcpy(cache->service, service, strlen(service) + 1);
+    memcpy(cache->secret_sha256, sha, 32);
+    memcpy(cache->key, key, 32);
+    cache->valid = 1;
+    return 0;
+}
+
+static int
+check_creds(const struct dynamop_sigv4_creds *creds, struct dynamo_err *err)
+{
+    const char *what = NULL;
+
+    if (creds == NULL)
+        what = "no credentials";
+    else if (check_name(creds->access_key_id) < 0)
+        what = "invalid access key id";
+    else if (creds->secret_access_key == NULL ||
+             strlen(creds->secret_access_key) > DYNAMOP_SIGV4_SECRET_MAX)
+        what = "invalid secret access key";
+    if (what != NULL) {
+        dynamop_err_set(err, DYNAMO_ERR_INVALID, "sigv4: %s", what);
+        return -1;
+    }
+    return 0;
+}
+
+/* Step 4 on N bytes of STS, arguments already checked. */
+static int
+sign(const struct dynamop_sigv4_creds *creds, const char *region, const char *service,
+     const char *amz_date, const char *sts, size_t n, struct dynamop_sigv4_cache *cache,
+     char out[65], struct dynamo_err *err)
+{
+    unsigned char key[32], mac[32];
+    int rc;
+
+    rc =
+        signing_key(creds->secret_access_key, amz_date, region, service, cache, key, err);
+    if (rc == 0)
+        rc = hmac256(key, sizeof(key), sts, n, mac, err);
+    OPENSSL_cleanse(key, sizeof(key));
+    if (rc == 0)
+        to_hex(mac, sizeof(mac), out);
+    return rc;
+}
+
+int
+dynamop_sigv4_signature(const struct dynamop_sigv4_creds *creds, const char *region,
+                        const char *service, const char *amz_date,
+                        const char *string_to_sign, struct dynamop_sigv4_cache *cache,
+                        char out[65], struct dynamo_err *err)
+{
+    if (out == NULL || string_to_sign == NULL) {
+        dynamop_err_set(err, DYNAMO_ERR_INVALID, "sigv4: no %s",
+                        out == NULL ? "output buffer" : "string to sign");
+        return -1;
+    }
+    out[0] = '\0';
+    if (check_creds(creds, err) < 0 || check_scope(amz_date, region, service, err) < 0)
+        return -1;
+    return sign(creds, region, service, amz_date, string_to_sign, strlen(string_to_sign),
+                cache, out, err);
+}
+
+/* ---- the Authorization header (step 5) --------------------------------- */
+
+/* "AWS4-HMAC-SHA256 Credential=KEY/SCOPE, SignedHeaders=..., Signature=...".
+ * New: free with dynamop_free; NULL with ERR on failure. */
+static char *
+format_authorization(const char *akid, const char *amz_date, const char *region,
+                     const char *service, const char *signed_headers, size_t sh_len,
+                     const char *sig, struct dynamo_err *err)
+{
+    static const char fmt[] = ALGORITHM " Credential=%s/%.8s/%s/%s/aws4_request, "
+                                        "SignedHeaders=%.*s, Signature=%s";
+    int n = snprintf(NULL, 0, fmt, akid, amz_date, region, service, (int)sh_len,
+                     signed_headers, sig);
+    char *out = n < 0 ? NULL : dynamop_malloc((size_t)n + 1);
+
+    if (out == NULL) {
+        dynamop_err_nomem(err);
+        return NULL;
+    }
+    snprintf(out, (size_t)n + 1, fmt, akid, amz_date, region, service, (int)sh_len,
+             signed_headers, sig);
+    return out;
+}
+
+int
+dynamop_sigv4_authorization(const struct dynamop_sigv4_request *req,
+                            const struct dynamop_sigv4_creds *creds, const char *region,
+                            const char *service, const char *amz_date,
+                            struct dynamop_sigv4_cache *cache, char **out,
+                            struct dynamo_err *err)
+{
+    struct sbuf b = {0};
+    size_t sh_off = 0, sh_len = 0, clen;
+    char sig[65];
+
+    if (out == NULL) {
+        dynamop_err_set(err, DYNAMO_ERR_INVALID, "sigv4: no output pointer");
+        return -1;
+    }
+    *out = NULL;
+    if (check_creds(creds, err) < 0 || check_scope(amz_date, region, service, err) < 0 ||
+        canonical_into(req, &b, STS_RESERVE, &sh_off, &sh_len, err) < 0)
+        goto fail;
+    /* The string to sign goes after the canonical request, in the same buffer. */
+    clen = b.len;
+    if (add_string_to_sign(&b, amz_date, region, service, b.data, clen, err) < 0 ||
+        sign(creds, region, service, amz_date, b.data + clen, b.len - clen, cache, sig,
+             err) < 0)
+        goto fail;
+    *out = format_authorization(creds->access_key_id, amz_date, region, service,
+                                b.data + sh_off, sh_len, sig, err);
+fail:
+    sb_drop(&b);
+    return *out != NULL ? 0 : -1;
+}
+
+void
+dynamop_sigv4_amz_date(time_t t, char out[17])
+{
+    struct tm tm;
+
+    if (gmtime_r(&t, &tm) == NULL || tm.tm_year < -1900 || tm.tm_year > 9999 - 1900 ||
+        strftime(out, 17, "%Y%m%dT%H%M%SZ", &tm) != AMZ_DATE_LEN)
+        out[0] = '\0';
+}
+
+void
+dynamop_sha256_hex(const void *data, size_t len, char out[65])
+{
+    if (sha256_hex(data != NULL ? data : "", len, out, NULL) < 0)
+        out[0] = '\0';
+}
+
+void
+dynamop_sigv4_cache_wipe(struct dynamop_sigv4_cache *cache)
+{
+    if (cache != NULL)
+        OPENSSL_cleanse(cache, sizeof(*cache));
+}

@@ -1,0 +1,119 @@
+/*
+ * testutil.c: helpers for the test programs.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "testutil.h"
+
+const char *
+tu_env(const char *name)
+{
+    const char *v = getenv(name);
+
+    if (v == NULL || *v == '\0') {
+        fprintf(stderr, "test: %s is not set: run the suites with `make test`\n", name);
+        exit(2);
+    }
+    return v;
+}
+
+const char *
+tu_unique(const char *prefix, char *buf, size_t size)
+{
+    static int counter;
+
+    snprintf(buf, size, "%s-%ld-%d", prefix, (long)getpid(), ++counter);
+    return buf;
+}
+
+struct sink {
+    char *data;
+    size_t len;
+};
+
+static size_t
+on_data(char *data, size_t size, size_t nmemb, void *udata)
+{
+    struct sink *s = udata;
+    size_t n = size * nmemb;
+    char *grown = realloc(s->data, s->len + n + 1);
+
+    if (grown == NULL)
+        return 0;
+    memcpy(grown + s->len, data, n);
+    s->data = grown;
+    s->len += n;
+    s->data[s->len] = '\0';
+    return n;
+}
+
+int
+tu_http(const char *method, const char *url, const char *body, size_t len,
+        struct tu_http *out)
+{
+    struct sink b = {0}, h = {0};
+    CURL *c = curl_easy_init();
+    struct curl_slist *hdrs = curl_slist_append(NULL, "Content-Type: application/json");
+    CURLcode rc;
+
+    memset(out, 0, sizeof(*out));
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    if (strcmp(method, "HEAD") == 0)
+        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    if (body != NULL) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+    }
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &h);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+    rc = curl_easy_perform(c);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
+    curl_slist_free_all(hdrs);
+    curl_easy_cleanup(c);
+    out->body = b.data ? b.data : strdup("");
+    out->body_len = b.len;
+    out->headers = h.data ? h.data : strdup("");
+    return rc == CURLE_OK ? 0 : -1;
+}
+
+void
+tu_http_free(struct tu_http *r)
+{
+    free(r->body);
+    free(r->headers);
+    memset(r, 0, sizeof(*r));
+}
+
+const char *
+tu_http_header(const struct tu_http *r, const char *name, char *buf, size_t size)
+{
+    size_t n = strlen(name);
+
+    for (const char *line = r->headers; line && *line; line = strchr(line, '\n')) {
+        if (*line == '\n')
+            line++;
+        if (strncasecmp(line, name, n) == 0 && line[n] == ':') {
+            const char *v = line + n + 1;
+            size_t len = strcspn(v, "\r\n");
+
+            while (*v == ' ' && len > 0) {
+                v++;
+                len--;
+            }
+            snprintf(buf, size, "%.*s", (int)len, v);
+            return buf;
+        }
+    }
+    return NULL;
+}

@@ -1,0 +1,36 @@
+/*
+ * testutil.h: small helpers shared by the test programs (never by the
+ * library): environment, files, HTTP requests through libcurl.
+ */
+#ifndef DYNAMO_FCGI_TESTUTIL_H
+#define DYNAMO_FCGI_TESTUTIL_H
+
+#include <stddef.h>
+
+/* The environment variable NAME; aborts the test program when unset, so a
+ * suite that needs a server fails rather than skips without it. */
+const char *tu_env(const char *name);
+
+/* A name unique to this process and call ("it-12345-3"), for tables. */
+const char *tu_unique(const char *prefix, char *buf, size_t size);
+
+/* One HTTP exchange.  Body and headers are NUL-terminated; free with
+ * tu_http_free(). */
+struct tu_http {
+    long status;
+    char *body;
+    size_t body_len;
+    char *headers; /* the raw response header block */
+};
+
+/* METHOD URL with BODY (NULL: none; LEN bytes).  Returns 0, or -1 when no
+ * HTTP answer arrived. */
+int tu_http(const char *method, const char *url, const char *body, size_t len,
+            struct tu_http *out);
+void tu_http_free(struct tu_http *r);
+/* The value of response header NAME (case-insensitive) in R, copied into
+ * BUF; NULL when absent. */
+const char *tu_http_header(const struct tu_http *r, const char *name, char *buf,
+                           size_t size);
+
+#endif /* DYNAMO_FCGI_TESTUTIL_H */

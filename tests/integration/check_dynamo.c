@@ -1,0 +1,360 @@
+/*
+ * check_dynamo.c: the client and the extension against a real DynamoDB Local
+ * (started by scripts/run-tests.sh; DYNAMO_LOCAL_HOST / _PORT say where).
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dynamo.h"
+#include "testutil.h"
+
+static char endpoint[256];
+
+static struct dynamo_client *
+new_client(void)
+{
+    struct dynamo_client_config cfg = {0};
+    struct dynamo_err err = {0};
+    struct dynamo_client *c;
+
+    snprintf(endpoint, sizeof(endpoint), "http://%s:%s", tu_env("DYNAMO_LOCAL_HOST"),
+             tu_env("DYNAMO_LOCAL_PORT"));
+    cfg.endpoint = endpoint;
+    cfg.access_key_id = "AKIDINTEGRATION";
+    cfg.secret_access_key = "integration-secret";
+    c = dynamo_client_new(&cfg, &err);
+    ck_assert_msg(c != NULL, "dynamo_client_new: %s", err.text);
+    return c;
+}
+
+/* Creates a table NAME with a string hash key "id" and waits for it. */
+static void
+make_table(struct dynamo_client *c, const char *name)
+{
+    struct dynamo_err err = {0};
+    json_t *req = json_pack("{s:s, s:[{s:s, s:s}], s:[{s:s, s:s}], s:s}", "TableName", name,
+                            "AttributeDefinitions", "AttributeName", "id", "AttributeType",
+                            "S", "KeySchema", "AttributeName", "id", "KeyType", "HASH",
+                            "BillingMode", "PAY_PER_REQUEST");
+
+    ck_assert_msg(dynamo_create_table(c, req, &err) == 0, "CreateTable: %s", err.text);
+    json_decref(req);
+    ck_assert_msg(dynamo_wait_table(c, name, 1, 30000, &err) == 0, "wait: %s", err.text);
+}
+
+START_TEST(test_client_item_round_trip)
+{
+    struct dynamo_client *c = new_client();
+    struct dynamo_err err = {0};
+    char name[64];
+    const char *text = "{\"id\":\"alice\",\"n\":12345678901234567890123456789012345678,"
+                       "\"r\":-1.50E-7,\"ok\":true,\"none\":null,\"l\":[\"x\",{\"y\":[]}]}";
+    json_t *item = dynamo_item_from_json_text(text, strlen(text), &err), *got = NULL;
+    json_t *key = json_pack("{s:{s:s}}", "id", "S", "alice");
+    char *back;
+
+    ck_assert_msg(item != NULL, "%s", err.text);
+    tu_unique("it-items", name, sizeof(name));
+    make_table(c, name);
+    ck_assert_msg(dynamo_put_item(c, name, item, NULL, NULL, &err) == 0, "put: %s", err.text);
+    ck_assert_msg(dynamo_get_item(c, name, key, NULL, &got, &err) == 0, "get: %s", err.text);
+    ck_assert_ptr_nonnull(got);
+    /* DynamoDB stores numbers by value and answers in plain decimal
+     * ("-1.50E-7" comes back as "-0.00000015"); every digit must survive. */
+    json_object_set_new(json_object_get(item, "r"), "N", json_string("-0.00000015"));
+    back = dynamo_item_to_json_text(got, &err);
+    ck_assert_msg(json_equal(item, got), "item changed on the way: %s", back);
+    ck_assert_ptr_nonnull(back);
+    ck_assert_ptr_nonnull(strstr(back, "12345678901234567890123456789012345678"));
+    ck_assert_ptr_nonnull(strstr(back, "-0.00000015"));
+    free(back);
+    json_decref(got);
+    /* An absent item is success with NULL, not an error. */
+    json_decref(key);
+    key = json_pack("{s:{s:s}}", "id", "S", "nobody");
+    ck_assert_int_eq(dynamo_get_item(c, name, key, NULL, &got, &err), 0);
+    ck_assert_ptr_null(got);
+    /* One keep-alive connection carried every call. */
+    ck_assert_int_eq(dynamo_client_connections(c), 1);
+    ck_assert_int_eq(dynamo_delete_table(c, name, &err), 0);
+    ck_assert_int_eq(dynamo_wait_table(c, name, 0, 30000, &err), 0);
+    json_decref(key);
+    json_decref(item);
+    dynamo_client_free(c);
+}
+END_TEST
+
+START_TEST(test_client_errors)
+{
+    struct dynamo_client *c = new_client();
+    struct dynamo_err err = {0};
+    struct dynamo_item_opts once = {.condition = "attribute_not_exists(id)"};
+    json_t *key = json_pack("{s:{s:s}}", "id", "S", "k"), *item = NULL;
+    char name[64];
+
+    ck_assert_int_eq(dynamo_get_item(c, "it-no-such-table", key, NULL, &item, &err), -1);
+    ck_assert_int_eq(err.code, DYNAMO_ERR_NOT_FOUND);
+    ck_assert_str_eq(err.type, "ResourceNotFoundException");
+    ck_assert_int_eq(err.http_status, 400);
+    ck_assert_int_eq(err.attempts, 1);
+    ck_assert_msg(strstr(err.text, "ResourceNotFoundException") != NULL, "%s", err.text);
+
+    tu_unique("it-cond", name, sizeof(name));
+    make_table(c, name);
+    memset(&err, 0, sizeof(err));
+    ck_assert_int_eq(dynamo_put_item(c, name, key, &once, NULL, &err), 0);
+    ck_assert_int_eq(dynamo_put_item(c, name, key, &once, NULL, &err), -1);
+    ck_assert_int_eq(err.code, DYNAMO_ERR_CONDITION_FAILED);
+    ck_assert_str_eq(err.type, "ConditionalCheckFailedException");
+
+    /* A request DynamoDB refuses: a key of the wrong type. */
+    memset(&err, 0, sizeof(err));
+    json_decref(key);
+    key = json_pack("{s:{s:s}}", "id", "N", "1");
+    ck_assert_int_eq(dynamo_get_item(c, name, key, NULL, &item, &err), -1);
+    ck_assert_int_eq(err.code, DYNAMO_ERR_VALIDATION);
+    ck_assert_int_eq(dynamo_delete_table(c, name, NULL), 0);
+    json_decref(key);
+    dynamo_client_free(c);
+}
+END_TEST
+
+START_TEST(test_client_update_delete_and_pages)
+{
+    struct dynamo_client *c = new_client();
+    struct dynamo_err err = {0};
+    struct dynamo_item_opts add = {.values = NULL, .return_values = "ALL_NEW"};
+    json_t *values = json_pack("{s:{s:s}}", ":one", "N", "1"), *attrs = NULL, *old = NULL;
+    json_t *key = json_pack("{s:{s:s}}", "id", "S", "counter");
+    json_t *scan, *items = NULL, *next = NULL;
+    struct dynamo_pager *pager;
+    const json_t *item;
+    char name[64], id[16];
+    int seen = 0, pages = 0;
+
+    tu_unique("it-pages", name, sizeof(name));
+    make_table(c, name);
+    add.values = values;
+    for (int i = 0; i < 3; i++) {
+        json_decref(attrs);
+        ck_assert_msg(dynamo_update_item(c, name, key, "ADD n :one", &add, &attrs, &err) == 0,
+                      "update: %s", err.text);
+    }
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(attrs, "n"), "N")), "3");
+    ck_assert_int_eq(dynamo_delete_item(c, name, key, &(struct dynamo_item_opts){
+                                                          .return_values = "ALL_OLD"},
+                                        &old, &err),
+                     0);
+    ck_assert_ptr_nonnull(old);
+    json_decref(old);
+    ck_assert_int_eq(dynamo_delete_item(c, name, key, NULL, &old, &err), 0);
+    ck_assert_ptr_null(old);
+
+    for (int i = 0; i < 7; i++) {
+        json_t *it;
+
+        snprintf(id, sizeof(id), "item-%d", i);
+        it = json_pack("{s:{s:s}}", "id", "S", id);
+        ck_assert_int_eq(dynamo_put_item(c, name, it, NULL, NULL, &err), 0);
+        json_decref(it);
+    }
+    /* Limit 3 over 7 items: the iterator follows LastEvaluatedKey. */
+    scan = json_pack("{s:s, s:i}", "TableName", name, "Limit", 3);
+    pager = dynamo_pager_new(c, "Scan", scan, &err);
+    ck_assert_ptr_nonnull(pager);
+    while ((item = dynamo_pager_next(pager, &err)) != NULL) {
+        ck_assert_ptr_nonnull(json_object_get(item, "id"));
+        seen++;
+    }
+    ck_assert_msg(err.code == DYNAMO_OK, "pager: %s", err.text);
+    ck_assert_int_eq(seen, 7);
+    dynamo_pager_free(pager);
+    /* The one-page form hands out the cursor. */
+    seen = 0;
+    do {
+        json_t *start = next;
+
+        ck_assert_int_eq(dynamo_page(c, "Scan", scan, start, &items, &next, &err), 0);
+        seen += (int)json_array_size(items);
+        pages++;
+        json_decref(items);
+        json_decref(start);
+    } while (next != NULL);
+    ck_assert_int_eq(seen, 7);
+    ck_assert_int_ge(pages, 3);
+    json_decref(scan);
+    ck_assert_int_eq(dynamo_delete_table(c, name, &err), 0);
+    json_decref(attrs);
+    json_decref(values);
+    json_decref(key);
+    dynamo_client_free(c);
+}
+END_TEST
+
+START_TEST(test_client_unreachable)
+{
+    struct dynamo_client_config cfg = {0};
+    struct dynamo_err err = {0};
+    struct dynamo_client *c;
+    json_t *names = NULL;
+
+    /* Port 1 on loopback: nothing listens, connect is refused at once. */
+    cfg.endpoint = "http://127.0.0.1:1";
+    cfg.access_key_id = "AKID";
+    cfg.secret_access_key = "secret";
+    cfg.max_attempts = 2;
+    c = dynamo_client_new(&cfg, &err);
+    ck_assert_ptr_nonnull(c);
+    ck_assert_int_eq(dynamo_list_tables(c, &names, &err), -1);
+    ck_assert_int_eq(err.code, DYNAMO_ERR_NETWORK);
+    ck_assert_int_eq(err.attempts, 2);
+    ck_assert_msg(strstr(err.text, "curl_easy_perform") != NULL, "%s", err.text);
+    dynamo_client_free(c);
+}
+END_TEST
+
+/* An app with the dynamo extension, configured from the environment plus
+ * the given tables file and prefix. */
+static struct web_app *
+new_app(const char *tables_file, const char *prefix, struct dynamo **d)
+{
+    struct web_err werr = {0};
+    struct dynamo_err err = {0};
+    struct web_app *app = web_app_new("integration", &werr);
+
+    ck_assert_ptr_nonnull(app);
+    ck_assert_int_eq(web_config_set(app, "DYNAMO_TABLES_FILE", tables_file, &werr), 0);
+    ck_assert_int_eq(web_config_set(app, "DYNAMO_TABLE_PREFIX", prefix, &werr), 0);
+    *d = dynamo_new(app, &err);
+    ck_assert_msg(*d != NULL, "dynamo_new: %s", err.text);
+    return app;
+}
+
+static const char tables_text[] = "[table users]\nhash_key = username S\n\n"
+                                  "[table events]\nhash_key = user_id S\nrange_key = ts N\n"
+                                  "ttl_attribute = expires_at\n";
+
+START_TEST(test_extension_create_all)
+{
+    char path[] = "/tmp/dynamo-fcgi-tables-XXXXXX", prefix[64];
+    int fd = mkstemp(path);
+    struct dynamo *d;
+    struct web_app *app;
+    struct dynamo_err err = {0};
+    int ran = 0;
+
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, tables_text, sizeof(tables_text) - 1),
+                     (long)sizeof(tables_text) - 1);
+    close(fd);
+    snprintf(prefix, sizeof(prefix), "it-%ld-", (long)getpid());
+    app = new_app(path, prefix, &d);
+    ck_assert_int_eq(dynamo_table_count(d), 2);
+    WEB_WITH_APP_CONTEXT(app, ctx)
+    {
+        struct dynamo_table *users, *events;
+        json_t *desc = NULL, *item, *got = NULL;
+
+        ck_assert_msg(dynamo_create_all(d, ctx, 1, &err) == 0, "create_all: %s", err.text);
+        /* Again: existing tables are skipped. */
+        ck_assert_msg(dynamo_create_all(d, ctx, 1, &err) == 0, "create_all: %s", err.text);
+        users = dynamo_table(d, ctx, "users", &err);
+        events = dynamo_table_at(d, ctx, 1, &err);
+        ck_assert_ptr_nonnull(users);
+        ck_assert_str_eq(dynamo_table_name(events), "events");
+        ck_assert_str_eq(dynamo_table_range_key(events), "ts");
+        ck_assert_ptr_eq(dynamo_table(d, ctx, "nope", &err), NULL);
+        ck_assert_int_eq(err.code, DYNAMO_ERR_UNKNOWN_TABLE);
+        memset(&err, 0, sizeof(err));
+        ck_assert_int_eq(dynamo_describe_table(dynamo_table_client(events),
+                                               dynamo_table_full_name(events), &desc, &err),
+                         0);
+        ck_assert_str_eq(json_string_value(json_object_get(desc, "TableStatus")), "ACTIVE");
+        ck_assert_int_eq(json_array_size(json_object_get(desc, "KeySchema")), 2);
+        json_decref(desc);
+        item = json_pack("{s:{s:s}, s:{s:s}}", "username", "S", "bob", "email", "S", "b@x");
+        ck_assert_int_eq(dynamo_table_put(users, item, NULL, NULL, &err), 0);
+        json_object_del(item, "email");
+        ck_assert_int_eq(dynamo_table_get(users, item, NULL, &got, &err), 0);
+        ck_assert_str_eq(json_string_value(json_object_get(json_object_get(got, "email"), "S")),
+                         "b@x");
+        json_decref(got);
+        json_decref(item);
+        /* Both tables share the context's one connection. */
+        ck_assert_ptr_eq(dynamo_table_client(users), dynamo_table_client(events));
+        ck_assert_int_eq(dynamo_client_connections(dynamo_connection(d, ctx, &err)), 1);
+        ck_assert_msg(dynamo_destroy_all(d, ctx, 1, &err) == 0, "destroy: %s", err.text);
+        ck_assert_int_eq(dynamo_describe_table(dynamo_table_client(users),
+                                               dynamo_table_full_name(users), &desc, &err),
+                         -1);
+        ck_assert_int_eq(err.code, DYNAMO_ERR_NOT_FOUND);
+        ran = 1;
+    }
+    ck_assert_int_eq(ran, 1);
+    web_app_free(app);
+    dynamo_free(d);
+    unlink(path);
+}
+END_TEST
+
+/* Configuration errors refuse to start, as flask-dynamo's. */
+START_TEST(test_extension_config_errors)
+{
+    struct web_err werr = {0};
+    struct dynamo_err err = {0};
+    struct web_app *app = web_app_new("config", &werr);
+
+    unsetenv("DYNAMO_LOCAL_PORT");
+    ck_assert_ptr_null(dynamo_new(app, &err));
+    ck_assert_int_eq(err.code, DYNAMO_ERR_CONFIG);
+    ck_assert_msg(strstr(err.text, "DYNAMO_LOCAL_PORT") != NULL, "%s", err.text);
+    web_app_free(app);
+
+    setenv("DYNAMO_LOCAL_PORT", "8000", 1);
+    unsetenv("AWS_SECRET_ACCESS_KEY");
+    app = web_app_new("config", &werr);
+    memset(&err, 0, sizeof(err));
+    ck_assert_ptr_null(dynamo_new(app, &err));
+    ck_assert_int_eq(err.code, DYNAMO_ERR_CONFIG);
+    ck_assert_msg(strstr(err.text, "AWS_SECRET_ACCESS_KEY") != NULL, "%s", err.text);
+    web_app_free(app);
+
+    setenv("AWS_SECRET_ACCESS_KEY", "s", 1);
+    app = web_app_new("config", &werr);
+    web_config_set(app, "DYNAMO_TABLES_FILE", "tests/data/tables/bad/missing_equals/input",
+                   &werr);
+    memset(&err, 0, sizeof(err));
+    ck_assert_ptr_null(dynamo_new(app, &err));
+    ck_assert_int_eq(err.code, DYNAMO_ERR_TABLES_FILE);
+    ck_assert_int_gt(err.line, 0);
+    web_app_free(app);
+}
+END_TEST
+
+int
+main(void)
+{
+    Suite *s = suite_create("integration");
+    TCase *client = tcase_create("client"), *ext = tcase_create("extension");
+    SRunner *sr;
+    int failed;
+
+    tcase_set_timeout(client, 60);
+    tcase_set_timeout(ext, 60);
+    tcase_add_test(client, test_client_item_round_trip);
+    tcase_add_test(client, test_client_errors);
+    tcase_add_test(client, test_client_update_delete_and_pages);
+    tcase_add_test(client, test_client_unreachable);
+    tcase_add_test(ext, test_extension_create_all);
+    tcase_add_test(ext, test_extension_config_errors);
+    suite_add_tcase(s, client);
+    suite_add_tcase(s, ext);
+    sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? 0 : 1;
+}
