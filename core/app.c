@@ -97,7 +97,8 @@ ext_check(const struct web_app *app, const struct web_ext *ext, struct web_err *
     int live;
 
     if (app == NULL || ext == NULL || ext->name == NULL || ext->name[0] == '\0') {
-        webp_err_set(err, WEB_ERR_INVALID, "web_app_register: APP, EXT or its name missing");
+        webp_err_set(err, WEB_ERR_INVALID,
+                     "web_app_register: APP, EXT or its name missing");
         return -1;
     }
     if (web_app_ext(app, ext->name) != NULL) {

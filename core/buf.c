@@ -97,19 +97,6 @@ webp_buf_appendf(struct webp_buf *b, const char *fmt, ...)
 }
 
 char *
-webp_buf_take(struct webp_buf *b)
-{
-    char *p = b->data;
-
-    if (p == NULL)
-        p = webp_strdup("");
-    b->data = NULL;
-    b->len = 0;
-    b->cap = 0;
-    return p;
-}
-
-char *
 webp_escape(char *dst, size_t dstsz, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";

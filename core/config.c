@@ -309,7 +309,8 @@ syntax_error(const struct line *l, const char *p, struct web_err *err, const cha
                     "%s near end of line", what);
         return -1;
     }
-    webp_escape(near, sizeof(near), p, (size_t)(l->end - p) < 16 ? (size_t)(l->end - p) : 16);
+    webp_escape(near, sizeof(near), p,
+                (size_t)(l->end - p) < 16 ? (size_t)(l->end - p) : 16);
     webp_err_at(err, l->source, l->no, webp_utf8_col(l->start, p), "%s near '%s'", what,
                 near);
     return -1;
@@ -335,7 +336,8 @@ quoted_value(const struct line *l, const char **pp, struct webp_buf *out,
             else if (c == 't')
                 c = '\t';
             else if (c != '"' && c != '\\')
-                return syntax_error(l, p - 1, err, "unknown escape (use \\\" \\\\ \\n \\t)");
+                return syntax_error(l, p - 1, err,
+                                    "unknown escape (use \\\" \\\\ \\n \\t)");
         }
         if (webp_buf_append(out, &c, 1) != WEBP_OK) {
             webp_err_nomem(err);
@@ -386,8 +388,9 @@ parse_line(const struct line *l, webp_config_fn fn, void *arg, struct web_err *e
     if (p == l->end || *p == '#')
         return 0;
     key = p;
-    while (p < l->end && (*p == '_' || (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
-                          (p > key && *p >= '0' && *p <= '9')))
+    while (p < l->end &&
+           (*p == '_' || (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+            (p > key && *p >= '0' && *p <= '9')))
         p++;
     if (p == key)
         return syntax_error(l, p, err, "expected a key (letters, digits, '_')");
@@ -458,8 +461,9 @@ collect_one(void *arg, const char *key, const char *value, int line, int col,
 
     for (i = 0; i < n; i++)
         if (strcmp(c->kv.items[i].name, key) == 0) {
-            webp_err_at(err, c->source, line, col, "duplicate key '%s' (first set on line %d)",
-                        key, c->lines[2 * i]);
+            webp_err_at(err, c->source, line, col,
+                        "duplicate key '%s' (first set on line %d)", key,
+                        c->lines[2 * i]);
             return -1;
         }
     lines = webp_reallocarray(c->lines, 2 * (n + 1), sizeof(int));
@@ -531,7 +535,8 @@ web_config_load_file(struct web_app *app, const char *path, struct web_err *err)
         return -1;
     }
     webp_kvlist_init(&c.kv, (size_t)-1);
-    rc = webp_config_parse(text.data ? text.data : "", text.len, path, collect_one, &c, err);
+    rc = webp_config_parse(text.data ? text.data : "", text.len, path, collect_one, &c,
+                           err);
     for (i = 0; rc == 0 && i < c.kv.n; i++)
         rc = conf_store(app, c.kv.items[i].name, c.kv.items[i].value, 0, path,
                         c.lines[2 * i], c.lines[2 * i + 1], err);

@@ -34,7 +34,8 @@ web_ctx_push(struct web_app *app, struct web_err *err)
         return NULL;
     }
     ctx->nslots = app->next;
-    if (ctx->nslots > 0 && (ctx->slots = webp_calloc(ctx->nslots, sizeof(void *))) == NULL) {
+    if (ctx->nslots > 0 &&
+        (ctx->slots = webp_calloc(ctx->nslots, sizeof(void *))) == NULL) {
         webp_free(ctx);
         webp_err_nomem(err);
         return NULL;
@@ -61,7 +62,8 @@ unlink_ctx(struct web_ctx *ctx)
         pp = &(*pp)->below;
     if (*pp == ctx)
         *pp = ctx->below;
-    fprintf(stderr, "web: app context of \"%s\" popped out of order or on another thread\n",
+    fprintf(stderr,
+            "web: app context of \"%s\" popped out of order or on another thread\n",
             ctx->app->name);
 }
 

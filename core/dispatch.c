@@ -14,7 +14,8 @@ webp_max_body(const struct web_app *app, size_t *out, struct web_err *err)
 {
     long n;
 
-    if (web_config_long(app, "WEB_MAX_BODY", WEBP_DEFAULT_MAX_BODY, 0, LONG_MAX, &n, err) != 0)
+    if (web_config_long(app, "WEB_MAX_BODY", WEBP_DEFAULT_MAX_BODY, 0, LONG_MAX, &n,
+                        err) != 0)
         return -1;
     *out = (size_t)n;
     return 0;
@@ -151,8 +152,8 @@ add_header_line(struct web_req *req, const char *line, struct web_err *err)
 /* Builds REQ from web_app_handle's arguments.  0, or -1 + ERR. */
 static int
 build_request(struct web_req *req, const char *method, const char *uri,
-              const char *const *headers, size_t nheaders, const void *body, size_t body_len,
-              struct web_err *err)
+              const char *const *headers, size_t nheaders, const void *body,
+              size_t body_len, struct web_err *err)
 {
     size_t i;
 
@@ -195,8 +196,8 @@ handle_args_ok(struct web_app *app, struct web_ctx *ctx, const char *method,
                const char *uri, const char *const *headers, size_t nheaders,
                const void *body, size_t body_len, struct web_err *err)
 {
-    if (app == NULL || method == NULL || uri == NULL || (headers == NULL && nheaders > 0) ||
-        (body == NULL && body_len > 0)) {
+    if (app == NULL || method == NULL || uri == NULL ||
+        (headers == NULL && nheaders > 0) || (body == NULL && body_len > 0)) {
         webp_err_set(err, WEB_ERR_INVALID, "web_app_handle: a required argument is NULL");
         return -1;
     }
@@ -208,9 +209,10 @@ handle_args_ok(struct web_app *app, struct web_ctx *ctx, const char *method,
 }
 
 int
-web_app_handle(struct web_app *app, struct web_ctx *ctx, const char *method, const char *uri,
-               const char *const *headers, size_t nheaders, const void *body,
-               size_t body_len, int *status, char **resp_body, struct web_err *err)
+web_app_handle(struct web_app *app, struct web_ctx *ctx, const char *method,
+               const char *uri, const char *const *headers, size_t nheaders,
+               const void *body, size_t body_len, int *status, char **resp_body,
+               struct web_err *err)
 {
     struct web_req req;
     struct web_resp resp;
@@ -219,7 +221,8 @@ web_app_handle(struct web_app *app, struct web_ctx *ctx, const char *method, con
 
     if (resp_body != NULL)
         *resp_body = NULL;
-    if (handle_args_ok(app, ctx, method, uri, headers, nheaders, body, body_len, err) != 0 ||
+    if (handle_args_ok(app, ctx, method, uri, headers, nheaders, body, body_len, err) !=
+            0 ||
         webp_max_body(app, &max_body, err) != 0)
         return -1;
     if (ctx == NULL && web_ctx_app(web_ctx_current()) == app)

@@ -32,6 +32,7 @@
 
 #define BACKLOG 128
 #define MAX_WORKERS 1024
+#define KEPT_IDLE_MS 100
 
 struct server {
     struct web_app *app;
@@ -42,6 +43,7 @@ struct server {
     long grace_ms;
     long nworkers;
     sigset_t sigs; /* SIGTERM, SIGINT */
+    int cond_ok;   /* COND below was initialised */
 
     pthread_mutex_t accept_mu; /* one worker polls and accepts at a time */
     pthread_mutex_t mu;        /* guards the fields below */
@@ -87,7 +89,8 @@ signal_main(void *arg)
             continue;
         if (atomic_load(&srv->sig_quit))
             return NULL;
-        fprintf(stderr, "web: %s: finishing requests in flight (up to %ld ms), then exiting\n",
+        fprintf(stderr,
+                "web: %s: finishing requests in flight (up to %ld ms), then exiting\n",
                 sig == SIGINT ? "SIGINT" : "SIGTERM", srv->grace_ms);
         request_stop(srv, WEB_OK, NULL);
     }
@@ -95,24 +98,66 @@ signal_main(void *arg)
 
 /* ---- workers ---------------------------------------------------------------- */
 
-/* Waits until FD is readable or a stop is requested.  1 readable, 0 stop,
- * -1 poll failed. */
+/* Waits until FD is readable or a stop is requested, at most TIMEOUT_MS
+ * (-1: no limit).  1 readable, 0 stop, 2 timed out, -1 poll failed. */
 static int
-wait_readable(struct server *srv, int fd)
+wait_readable(struct server *srv, int fd, int timeout_ms)
 {
-    struct pollfd p[2] = {{.fd = fd, .events = POLLIN}, {.fd = srv->wake[0], .events = POLLIN}};
+    struct pollfd p[2] = {{.fd = fd, .events = POLLIN},
+                          {.fd = srv->wake[0], .events = POLLIN}};
+    int n;
 
     for (;;) {
-        if (poll(p, 2, -1) < 0) {
-            if (errno == EINTR)
-                continue;
+        n = poll(p, 2, timeout_ms);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
             return -1;
-        }
+        if (n == 0)
+            return 2;
         if (p[1].revents != 0)
             return 0;
         if (p[0].revents != 0)
             return 1;
     }
+}
+
+/* 1 if a new connection is waiting to be accepted. */
+static int
+connection_pending(const struct server *srv)
+{
+    struct pollfd p = {.fd = srv->listen_fd, .events = POLLIN};
+
+    return poll(&p, 1, 0) == 1;
+}
+
+/* Closes the idle kept connection of FR.  The shutdown first makes
+ * libfcgi's lingering close (it reads until the peer closes, up to 2 s)
+ * return at once: there is nothing left to read on an idle connection. */
+static void
+close_kept(FCGX_Request *fr)
+{
+    shutdown(fr->ipcFd, SHUT_RDWR);
+    FCGX_Free(fr, 1);
+}
+
+/* Waits for the next request on the kept connection of FR.  A worker idle
+ * there for KEPT_IDLE_MS while new connections wait gives the kept one up
+ * (the web server opens another when it needs one): otherwise more kept
+ * connections than workers would starve new ones.  As wait_readable, plus
+ * 2 when the connection was given up. */
+static int
+wait_kept(struct server *srv, FCGX_Request *fr)
+{
+    int rc;
+
+    while ((rc = wait_readable(srv, fr->ipcFd, KEPT_IDLE_MS)) == 2) {
+        if (connection_pending(srv)) {
+            close_kept(fr);
+            return 2;
+        }
+    }
+    return rc;
 }
 
 /* 1 if FCGX_Accept_r's RC (a negative errno) just means "nothing there now":
@@ -148,11 +193,13 @@ next_request(struct server *srv, FCGX_Request *fr)
 
         if (!kept)
             pthread_mutex_lock(&srv->accept_mu);
-        rc = wait_readable(srv, kept ? fr->ipcFd : srv->listen_fd);
+        rc = kept ? wait_kept(srv, fr) : wait_readable(srv, srv->listen_fd, -1);
         if (rc == 1)
             arc = FCGX_Accept_r(fr);
         if (!kept)
             pthread_mutex_unlock(&srv->accept_mu);
+        if (rc == 2)
+            continue;
         if (rc <= 0) {
             if (rc < 0) {
                 snprintf(why, sizeof(why), "poll: %s", strerror(errno));
@@ -199,7 +246,7 @@ worker_loop(struct server *srv, struct web_ctx *ctx, FCGX_Request *fr)
     }
     /* A kept-alive connection: close it, the web server opens a new one. */
     if (fr->ipcFd >= 0)
-        FCGX_Free(fr, 1);
+        close_kept(fr);
 }
 
 /* A worker: one app context for its whole life (so each worker has, e.g.,
@@ -245,8 +292,12 @@ wait_for_workers(struct server *srv)
     while (srv->running > 0) {
         if (pthread_cond_timedwait(&srv->cond, &srv->mu, &deadline) == ETIMEDOUT &&
             srv->running > 0) {
-            fprintf(stderr, "web: %ld worker(s) still busy %ld ms after the stop "
-                    "(WEB_GRACE_MS); exiting without them\n", srv->running, srv->grace_ms);
+            fprintf(stderr,
+                    "web: %ld worker(s) still busy %ld ms after the stop "
+                    "(WEB_GRACE_MS); exiting without them\n",
+                    srv->running, srv->grace_ms);
+            if (srv->unix_path != NULL)
+                unlink(srv->unix_path);
             _exit(1);
         }
     }
@@ -271,7 +322,8 @@ listen_mode(const struct web_app *app, mode_t *mode, struct web_err *err)
     if (i == 0 || s[i] != '\0' || m > 0777) {
         webp_escape(shown, sizeof(shown), s, strlen(s));
         webp_err_set(err, WEB_ERR_CONFIG,
-                     "WEB_LISTEN_MODE: expected an octal mode such as 0660, got \"%s\"", shown);
+                     "WEB_LISTEN_MODE: expected an octal mode such as 0660, got \"%s\"",
+                     shown);
         return -1;
     }
     *mode = m;
@@ -313,7 +365,8 @@ open_unix(struct server *srv, const char *path, struct web_err *err)
     mode_t mode;
 
     if (path[0] == '\0' || strlen(path) >= sizeof(sa.sun_path)) {
-        webp_err_set(err, WEB_ERR_CONFIG, "WEB_LISTEN: unix socket path empty or over %zu bytes",
+        webp_err_set(err, WEB_ERR_CONFIG,
+                     "WEB_LISTEN: unix socket path empty or over %zu bytes",
                      sizeof(sa.sun_path) - 1);
         return -1;
     }
@@ -321,7 +374,8 @@ open_unix(struct server *srv, const char *path, struct web_err *err)
         return -1;
     srv->listen_fd = FCGX_OpenSocket(path, BACKLOG);
     if (srv->listen_fd < 0) {
-        webp_err_set(err, WEB_ERR_LISTEN, "FCGX_OpenSocket(%s): %s", path, strerror(errno));
+        webp_err_set(err, WEB_ERR_LISTEN, "FCGX_OpenSocket(%s): %s", path,
+                     strerror(errno));
         return -1;
     }
     srv->unix_path = webp_strdup(path);
@@ -363,7 +417,8 @@ open_tcp(struct server *srv, const char *addr, struct web_err *err)
         snprintf(where, sizeof(where), "%.*s:%ld", (int)hlen, addr, port);
     srv->listen_fd = FCGX_OpenSocket(where, BACKLOG);
     if (srv->listen_fd < 0) {
-        webp_err_set(err, WEB_ERR_LISTEN, "FCGX_OpenSocket(%s): %s", where, strerror(errno));
+        webp_err_set(err, WEB_ERR_LISTEN, "FCGX_OpenSocket(%s): %s", where,
+                     strerror(errno));
         return -1;
     }
     return 0;
@@ -377,8 +432,10 @@ use_fd0(struct server *srv, struct web_err *err)
     socklen_t len = sizeof(on);
 
     if (getsockopt(0, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) != 0 || !on) {
-        webp_err_set(err, WEB_ERR_LISTEN, "WEB_LISTEN is unset and fd 0 is not a listening "
-                     "socket: set WEB_LISTEN=HOST:PORT or unix:PATH, or start under spawn-fcgi");
+        webp_err_set(
+            err, WEB_ERR_LISTEN,
+            "WEB_LISTEN is unset and fd 0 is not a listening "
+            "socket: set WEB_LISTEN=HOST:PORT or unix:PATH, or start under spawn-fcgi");
         return -1;
     }
     srv->listen_fd = 0;
@@ -469,6 +526,7 @@ server_init(struct server *srv, struct web_app *app, struct web_err *err)
         return -1;
     }
     pthread_condattr_destroy(&ca);
+    srv->cond_ok = 1;
     return 0;
 }
 
@@ -486,7 +544,8 @@ server_close(struct server *srv)
         close(srv->wake[1]);
     pthread_mutex_destroy(&srv->accept_mu);
     pthread_mutex_destroy(&srv->mu);
-    pthread_cond_destroy(&srv->cond);
+    if (srv->cond_ok)
+        pthread_cond_destroy(&srv->cond);
 }
 
 /* Starts up to NWORKERS workers into TIDS.  Returns how many started. */
@@ -560,8 +619,8 @@ web_app_serve(struct web_app *app, struct web_err *err)
         return -1;
     }
     if (atomic_exchange(&app->serving, 1)) {
-        webp_err_set(err, WEB_ERR_INVALID, "web_app_serve: \"%s\" is already being served",
-                     app->name);
+        webp_err_set(err, WEB_ERR_INVALID,
+                     "web_app_serve: \"%s\" is already being served", app->name);
         return -1;
     }
     if (server_init(&srv, app, err) == 0 && read_options(&srv, err) == 0) {

@@ -143,12 +143,14 @@ add_headers(struct web_req *req, FCGX_ParamArray envp)
             continue;
         if (strncmp(p, "HTTP_", 5) == 0)
             p += 5;
-        else if (strncmp(p, "CONTENT_TYPE=", 13) != 0 && strncmp(p, "CONTENT_LENGTH=", 15) != 0)
+        else if (strncmp(p, "CONTENT_TYPE=", 13) != 0 &&
+                 strncmp(p, "CONTENT_LENGTH=", 15) != 0)
             continue;
         nlen = (size_t)(eq - p);
         if (nlen == 0 || nlen >= sizeof(name))
             continue;
-        rc = webp_req_add_header(req, name, header_name(p, nlen, name), eq + 1, strlen(eq + 1));
+        rc = webp_req_add_header(req, name, header_name(p, nlen, name), eq + 1,
+                                 strlen(eq + 1));
         if (rc != WEBP_OK)
             return rc;
     }
@@ -214,7 +216,8 @@ read_request(struct web_req *req, FCGX_Request *fr)
         rc = WEBP_OK;
     }
     if (rc == WEBP_OK)
-        rc = webp_req_set_target(req, method ? method : "", target.data ? target.data : "");
+        rc = webp_req_set_target(req, method ? method : "",
+                                 target.data ? target.data : "");
     webp_buf_free(&target);
     if (rc == WEBP_OK)
         rc = add_headers(req, fr->envp);
@@ -270,10 +273,11 @@ write_static_500(FCGX_Stream *out)
 {
     static const char body[] = "{\"error\":\"internal server error\"}";
     char head[160];
-    int n = snprintf(head, sizeof(head),
-                     "Status: 500 Internal Server Error\r\nContent-Type: application/json\r\n"
-                     "Content-Length: %zu\r\n\r\n",
-                     sizeof(body) - 1);
+    int n =
+        snprintf(head, sizeof(head),
+                 "Status: 500 Internal Server Error\r\nContent-Type: application/json\r\n"
+                 "Content-Length: %zu\r\n\r\n",
+                 sizeof(body) - 1);
 
     FCGX_PutStr(head, n, out);
     FCGX_PutStr(body, (int)sizeof(body) - 1, out);
@@ -292,7 +296,8 @@ write_response(const struct web_req *req, const struct web_resp *resp, FCGX_Stre
     }
     FCGX_PutStr(head.data, (int)head.len, out);
     /* RFC 9110, section 9.3.2: HEAD gets the GET's headers, no content. */
-    if (strcmp(req->method, "HEAD") != 0 && status_has_body(resp->status) && resp->body.len > 0)
+    if (strcmp(req->method, "HEAD") != 0 && status_has_body(resp->status) &&
+        resp->body.len > 0)
         FCGX_PutStr(resp->body.data, (int)resp->body.len, out);
     webp_buf_free(&head);
     return resp->status;
@@ -306,7 +311,8 @@ elapsed_us(const struct timespec *t0)
     struct timespec t1;
 
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    return (long long)(t1.tv_sec - t0->tv_sec) * 1000000 + (t1.tv_nsec - t0->tv_nsec) / 1000;
+    return (long long)(t1.tv_sec - t0->tv_sec) * 1000000 +
+           (t1.tv_nsec - t0->tv_nsec) / 1000;
 }
 
 /* One line per request on stderr: method, raw path (never the query string:

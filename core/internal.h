@@ -15,15 +15,15 @@
 /* ---- limits and defaults ----------------------------------------------
  * Every growing buffer and list has a hard maximum (STYLE.md, convention 9).
  * The WEB_* configuration keys override the first three. */
-#define WEBP_DEFAULT_MAX_BODY 1048576L /* WEB_MAX_BODY: request body bytes */
-#define WEBP_DEFAULT_GRACE_MS 10000L   /* WEB_GRACE_MS: shutdown grace period */
-#define WEBP_DEFAULT_LISTEN_MODE 0660  /* WEB_LISTEN_MODE: unix socket mode */
-#define WEBP_MAX_URI 8192              /* longer request targets: 414 */
-#define WEBP_MAX_SEGMENTS 128          /* path segments: 414 past it */
-#define WEBP_MAX_QUERY_PARAMS 256      /* query pairs: 400 past it */
-#define WEBP_MAX_REQ_HEADERS 128       /* request headers: 431 past it */
-#define WEBP_MAX_RESP_HEADERS 64       /* headers a handler may add */
-#define WEBP_MAX_HEADER_VALUE 8192     /* bytes in one response header value */
+#define WEBP_DEFAULT_MAX_BODY 1048576L         /* WEB_MAX_BODY: request body bytes */
+#define WEBP_DEFAULT_GRACE_MS 10000L           /* WEB_GRACE_MS: shutdown grace period */
+#define WEBP_DEFAULT_LISTEN_MODE 0660          /* WEB_LISTEN_MODE: unix socket mode */
+#define WEBP_MAX_URI 8192                      /* longer request targets: 414 */
+#define WEBP_MAX_SEGMENTS 128                  /* path segments: 414 past it */
+#define WEBP_MAX_QUERY_PARAMS 256              /* query pairs: 400 past it */
+#define WEBP_MAX_REQ_HEADERS 128               /* request headers: 431 past it */
+#define WEBP_MAX_RESP_HEADERS 64               /* headers a handler may add */
+#define WEBP_MAX_HEADER_VALUE 8192             /* bytes in one response header value */
 #define WEBP_MAX_RESP_BODY (64L * 1024 * 1024) /* response body bytes */
 #define WEBP_MAX_CONFIG_FILE (1024L * 1024)    /* configuration file bytes */
 #define WEBP_MAX_KEY 128                       /* configuration key length */
@@ -82,9 +82,6 @@ void webp_buf_init(struct webp_buf *b, size_t max);
  * buffer is freed and left empty, as STYLE.md asks. */
 int webp_buf_append(struct webp_buf *b, const void *data, size_t n);
 int webp_buf_appendf(struct webp_buf *b, const char *fmt, ...) WEB_PRINTF(2, 3);
-/* Hands the contents over (new: webp_free it; never NULL unless out of
- * memory) and empties B. */
-char *webp_buf_take(struct webp_buf *b);
 void webp_buf_free(struct webp_buf *b);
 
 /* Writes S[0..LEN) into DST (size DSTSZ, always NUL-terminated) with
@@ -115,8 +112,8 @@ struct webp_kvlist {
 void webp_kvlist_init(struct webp_kvlist *l, size_t max);
 /* Appends copies.  WEBP_OK, WEBP_NOMEM or WEBP_LIMIT; the list is intact on
  * failure. */
-int webp_kvlist_add(struct webp_kvlist *l, const char *name, size_t nlen, const char *value,
-                    size_t vlen);
+int webp_kvlist_add(struct webp_kvlist *l, const char *name, size_t nlen,
+                    const char *value, size_t vlen);
 /* Appends NAME and VALUE, taking both over even on failure. */
 int webp_kvlist_take(struct webp_kvlist *l, char *name, char *value);
 /* Borrowed: the first value named NAME (ICASE: ASCII case-insensitive). */

@@ -11,7 +11,8 @@
 /* ---- building a request (framework side) ------------------------------- */
 
 void
-webp_req_init(struct web_req *req, struct web_app *app, struct web_ctx *ctx, size_t max_body)
+webp_req_init(struct web_req *req, struct web_app *app, struct web_ctx *ctx,
+              size_t max_body)
 {
     memset(req, 0, sizeof(*req));
     req->app = app;
@@ -135,7 +136,8 @@ web_req_json(const struct web_req *req, struct web_resp *resp)
     json = json_loadb(req->body.data ? req->body.data : "", req->body.len,
                       JSON_REJECT_DUPLICATES, &jerr);
     if (json == NULL && resp != NULL)
-        web_resp_error(resp, 400, "invalid JSON body: line %d, column %d (position %d): %s",
+        web_resp_error(resp, 400,
+                       "invalid JSON body: line %d, column %d (position %d): %s",
                        jerr.line, jerr.column, jerr.position, jerr.text);
     return json;
 }
@@ -197,8 +199,8 @@ is_token(const char *s)
     for (; *s != '\0'; s++) {
         char c = *s;
 
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-              strchr(extra, c) != NULL))
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+              (c >= '0' && c <= '9') || strchr(extra, c) != NULL))
             return 0;
     }
     return 1;
@@ -231,7 +233,8 @@ web_resp_header(struct web_resp *resp, const char *name, const char *value)
     if (webp_strcasecmp(name, "Content-Type") == 0 ||
         webp_strcasecmp(name, "Content-Length") == 0)
         webp_kvlist_remove(&resp->headers, name);
-    if (webp_kvlist_add(&resp->headers, name, strlen(name), value, strlen(value)) != WEBP_OK) {
+    if (webp_kvlist_add(&resp->headers, name, strlen(name), value, strlen(value)) !=
+        WEBP_OK) {
         resp->failed = 1;
         return -1;
     }
@@ -302,24 +305,42 @@ webp_status_reason(int status)
         int status;
         const char *reason;
     } reasons[] = {
-        {100, "Continue"},           {200, "OK"},
-        {201, "Created"},            {202, "Accepted"},
-        {204, "No Content"},         {206, "Partial Content"},
-        {301, "Moved Permanently"},  {302, "Found"},
-        {303, "See Other"},          {304, "Not Modified"},
-        {307, "Temporary Redirect"}, {308, "Permanent Redirect"},
-        {400, "Bad Request"},        {401, "Unauthorized"},
-        {403, "Forbidden"},          {404, "Not Found"},
-        {405, "Method Not Allowed"}, {406, "Not Acceptable"},
-        {408, "Request Timeout"},    {409, "Conflict"},
-        {410, "Gone"},               {411, "Length Required"},
-        {412, "Precondition Failed"}, {413, "Content Too Large"},
-        {414, "URI Too Long"},       {415, "Unsupported Media Type"},
-        {416, "Range Not Satisfiable"}, {422, "Unprocessable Content"},
-        {428, "Precondition Required"}, {429, "Too Many Requests"},
-        {431, "Request Header Fields Too Large"}, {500, "Internal Server Error"},
-        {501, "Not Implemented"},    {502, "Bad Gateway"},
-        {503, "Service Unavailable"}, {504, "Gateway Timeout"},
+        {100, "Continue"},
+        {200, "OK"},
+        {201, "Created"},
+        {202, "Accepted"},
+        {204, "No Content"},
+        {206, "Partial Content"},
+        {301, "Moved Permanently"},
+        {302, "Found"},
+        {303, "See Other"},
+        {304, "Not Modified"},
+        {307, "Temporary Redirect"},
+        {308, "Permanent Redirect"},
+        {400, "Bad Request"},
+        {401, "Unauthorized"},
+        {403, "Forbidden"},
+        {404, "Not Found"},
+        {405, "Method Not Allowed"},
+        {406, "Not Acceptable"},
+        {408, "Request Timeout"},
+        {409, "Conflict"},
+        {410, "Gone"},
+        {411, "Length Required"},
+        {412, "Precondition Failed"},
+        {413, "Content Too Large"},
+        {414, "URI Too Long"},
+        {415, "Unsupported Media Type"},
+        {416, "Range Not Satisfiable"},
+        {422, "Unprocessable Content"},
+        {428, "Precondition Required"},
+        {429, "Too Many Requests"},
+        {431, "Request Header Fields Too Large"},
+        {500, "Internal Server Error"},
+        {501, "Not Implemented"},
+        {502, "Bad Gateway"},
+        {503, "Service Unavailable"},
+        {504, "Gateway Timeout"},
     };
     size_t i;
 

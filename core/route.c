@@ -28,8 +28,8 @@ is_literal_char(unsigned char c)
 {
     if (c >= 0x80)
         return 1;
-    return c > 0x20 && c < 0x7f && c != '%' && c != '?' && c != '#' && c != '<' && c != '>' &&
-           c != '/';
+    return c > 0x20 && c < 0x7f && c != '%' && c != '?' && c != '#' && c != '<' &&
+           c != '>' && c != '/';
 }
 
 static int
@@ -40,7 +40,8 @@ method_ok(const char *m)
     if (m == NULL || m[0] == '\0')
         return 0;
     for (i = 0; m[i] != '\0'; i++)
-        if (i >= WEBP_MAX_METHOD || !((m[i] >= 'A' && m[i] <= 'Z') || m[i] == '-' || m[i] == '_'))
+        if (i >= WEBP_MAX_METHOD ||
+            !((m[i] >= 'A' && m[i] <= 'Z') || m[i] == '-' || m[i] == '_'))
             return 0;
     return 1;
 }
@@ -56,7 +57,8 @@ route_error(struct web_err *err, const struct web_route *def, size_t at, const c
 /* Reads the segment of PAT starting at *I into SEG; moves *I to the '/' or
  * NUL after it.  0, or -1 + ERR (bad character, bad <name>, out of memory). */
 static int
-compile_seg(const struct web_route *def, size_t *i, struct webp_seg *seg, struct web_err *err)
+compile_seg(const struct web_route *def, size_t *i, struct webp_seg *seg,
+            struct web_err *err)
 {
     const char *pat = def->pattern;
     size_t start = *i, j = start;
@@ -134,7 +136,8 @@ webp_route_compile(const struct web_route *def, void *udata, struct webp_route *
                    struct web_err *err)
 {
     memset(out, 0, sizeof(*out));
-    if (def == NULL || def->pattern == NULL || def->handler == NULL || def->method == NULL) {
+    if (def == NULL || def->pattern == NULL || def->handler == NULL ||
+        def->method == NULL) {
         webp_err_set(err, WEB_ERR_ROUTE, "route with a NULL method, pattern or handler");
         return -1;
     }
@@ -205,16 +208,16 @@ check_duplicate(const struct webp_route *routes, size_t n, const struct webp_rou
 
     for (i = 0; i < n; i++)
         if (same_route(&routes[i], r)) {
-            webp_err_set(err, WEB_ERR_ROUTE, "route '%s %s' duplicates '%s %s'", r->method,
-                         r->pattern, routes[i].method, routes[i].pattern);
+            webp_err_set(err, WEB_ERR_ROUTE, "route '%s %s' duplicates '%s %s'",
+                         r->method, r->pattern, routes[i].method, routes[i].pattern);
             return -1;
         }
     return 0;
 }
 
 int
-webp_router_add(struct webp_router *r, const struct web_route *defs, size_t n, void *udata,
-                struct web_err *err)
+webp_router_add(struct webp_router *r, const struct web_route *defs, size_t n,
+                void *udata, struct web_err *err)
 {
     size_t i, base = r->n;
     struct webp_route *routes;

@@ -21,9 +21,9 @@
 #include "convert.h"
 
 const char *const dynamop_tag_names[DYNAMOP_TAG_MAX] = {
-    [DYNAMOP_TAG_S] = "S",       [DYNAMOP_TAG_N] = "N",     [DYNAMOP_TAG_B] = "B",
+    [DYNAMOP_TAG_S] = "S",       [DYNAMOP_TAG_N] = "N",       [DYNAMOP_TAG_B] = "B",
     [DYNAMOP_TAG_BOOL] = "BOOL", [DYNAMOP_TAG_NULL] = "NULL", [DYNAMOP_TAG_L] = "L",
-    [DYNAMOP_TAG_M] = "M",       [DYNAMOP_TAG_SS] = "SS",   [DYNAMOP_TAG_NS] = "NS",
+    [DYNAMOP_TAG_M] = "M",       [DYNAMOP_TAG_SS] = "SS",     [DYNAMOP_TAG_NS] = "NS",
     [DYNAMOP_TAG_BS] = "BS",
 };
 
@@ -104,8 +104,8 @@ dynamop_path_format(const struct dynamop_path *path, const char *keys, char *out
         if (i > 0)
             r = path_put(out, limit, &o, ".", 1);
         if (r == 0)
-            r = path_put(out, limit, &o, f->kind == DYNAMOP_FRAME_KEY ? f->key : keys + f->off,
-                         f->len);
+            r = path_put(out, limit, &o,
+                         f->kind == DYNAMOP_FRAME_KEY ? f->key : keys + f->off, f->len);
     }
     if (r != 0) {
         memcpy(out + o, "...", 3);
@@ -141,7 +141,8 @@ dynamop_path_err(struct dynamo_err *err, enum dynamo_code code,
 /* Digits of S from *I on; records the positions (counted over integer and
  * fraction digits together from *POS) of the first and last nonzero ones. */
 static void
-scan_digits(const char *s, size_t len, size_t *i, size_t *pos, size_t *first, size_t *last)
+scan_digits(const char *s, size_t len, size_t *i, size_t *pos, size_t *first,
+            size_t *last)
 {
     for (; *i < len && IS_DIGIT(s[*i]); (*i)++, (*pos)++) {
         if (s[*i] == '0')
@@ -185,9 +186,9 @@ dynamop_num_scan(const char *s, size_t len, struct dynamop_num *num, size_t *bad
     }
     num->len = i;
     num->digits = first == SIZE_MAX ? 0 : last - first + 1;
-    num->exp = first == SIZE_MAX ? 0
-                                 : (neg_exp ? -e : e) + (long long)int_digits - 1 -
-                                       (long long)first;
+    num->exp = first == SIZE_MAX
+                   ? 0
+                   : (neg_exp ? -e : e) + (long long)int_digits - 1 - (long long)first;
     return NULL;
 }
 
@@ -199,7 +200,8 @@ dynamop_num_limits(const struct dynamop_num *num)
     if (num->digits > DYNAMOP_MAX_DIGITS)
         return "number has more than 38 significant digits";
     if (num->exp > DYNAMOP_MAX_EXP)
-        return "number magnitude is larger than 9.9999999999999999999999999999999999999E+125";
+        return "number magnitude is larger than "
+               "9.9999999999999999999999999999999999999E+125";
     if (num->exp < DYNAMOP_MIN_EXP)
         return "number magnitude is smaller than 1E-130";
     return NULL;
@@ -233,8 +235,8 @@ dynamop_typed_new(const char *tag, json_t *v)
 /* Checks the elements of a set (array of strings, numbers when NUMBERS).
  * Returns 0, or -1 with ERR set. */
 static int
-check_set(const json_t *set, int numbers, const char *tag, const struct dynamop_path *path,
-          struct dynamo_err *err)
+check_set(const json_t *set, int numbers, const char *tag,
+          const struct dynamop_path *path, struct dynamo_err *err)
 {
     size_t i;
 
@@ -253,12 +255,20 @@ check_set(const json_t *set, int numbers, const char *tag, const struct dynamop_
 }
 
 int
-dynamop_typed_split(const json_t *typed, enum dynamop_tag *tag, const json_t **value,
+dynamop_typed_split(const json_t *typed, enum dynamop_type_tag *tag, const json_t **value,
                     const struct dynamop_path *path, struct dynamo_err *err)
 {
     static const char *const wants[DYNAMOP_TAG_MAX] = {
-        "a string", "a number in a string", "a base64 string", "true or false", "true",
-        "an array", "an object", "an array", "an array", "an array",
+        "a string",
+        "a number in a string",
+        "a base64 string",
+        "true or false",
+        "true",
+        "an array",
+        "an object",
+        "an array",
+        "an array",
+        "an array",
     };
     const json_t *v;
     const char *key;
@@ -278,17 +288,28 @@ dynamop_typed_split(const json_t *typed, enum dynamop_tag *tag, const json_t **v
                          "unknown type tag '%.32s'", key);
         return -1;
     }
-    *tag = (enum dynamop_tag)t;
+    *tag = (enum dynamop_type_tag)t;
     switch (*tag) {
     case DYNAMOP_TAG_S:
-    case DYNAMOP_TAG_B: ok = json_is_string(v); break;
-    case DYNAMOP_TAG_N:
-        ok = json_is_string(v) && is_number_text(json_string_value(v), json_string_length(v));
+    case DYNAMOP_TAG_B:
+        ok = json_is_string(v);
         break;
-    case DYNAMOP_TAG_BOOL: ok = json_is_boolean(v); break;
-    case DYNAMOP_TAG_NULL: ok = json_is_true(v); break;
-    case DYNAMOP_TAG_M: ok = json_is_object(v); break;
-    default: ok = json_is_array(v); break;
+    case DYNAMOP_TAG_N:
+        ok = json_is_string(v) &&
+             is_number_text(json_string_value(v), json_string_length(v));
+        break;
+    case DYNAMOP_TAG_BOOL:
+        ok = json_is_boolean(v);
+        break;
+    case DYNAMOP_TAG_NULL:
+        ok = json_is_true(v);
+        break;
+    case DYNAMOP_TAG_M:
+        ok = json_is_object(v);
+        break;
+    default:
+        ok = json_is_array(v);
+        break;
     }
     if (!ok) {
         dynamop_path_err(err, DYNAMO_ERR_BAD_RESPONSE, path, NULL, "'%s' needs %s", key,
@@ -343,10 +364,11 @@ plain_members(struct plain_walk *w, const json_t *v, int depth, int nested)
     for (it = dynamop_iter(v); it != NULL; it = json_object_iter_next((json_t *)v, it)) {
         const char *key = json_object_iter_key(it);
         size_t klen = json_object_iter_key_len(it);
-        const char *why = klen == 0                  ? "empty attribute name"
-                          : klen > DYNAMOP_MAX_NAME  ? "attribute name longer than 65535 bytes"
-                          : memchr(key, 0, klen)     ? "attribute name contains a NUL character"
-                                                     : NULL;
+        const char *why =
+            klen == 0                 ? "empty attribute name"
+            : klen > DYNAMOP_MAX_NAME ? "attribute name longer than 65535 bytes"
+            : memchr(key, 0, klen)    ? "attribute name contains a NUL character"
+                                      : NULL;
 
         if (why != NULL) { /* named by the enclosing path */
             dynamop_path_err(w->err, DYNAMO_ERR_INVALID, &w->path, NULL, "%s", why);
@@ -450,16 +472,23 @@ plain_value(struct plain_walk *w, const json_t *v, int depth)
     case JSON_OBJECT:
         typed = dynamop_typed_new("M", plain_members(w, v, depth + 1, 1));
         break;
-    case JSON_ARRAY: typed = dynamop_typed_new("L", plain_array(w, v, depth + 1)); break;
-    case JSON_STRING: typed = plain_string(w, v); break;
+    case JSON_ARRAY:
+        typed = dynamop_typed_new("L", plain_array(w, v, depth + 1));
+        break;
+    case JSON_STRING:
+        typed = plain_string(w, v);
+        break;
     case JSON_INTEGER:
-    case JSON_REAL: typed = plain_number(w, v); break;
+    case JSON_REAL:
+        typed = plain_number(w, v);
+        break;
     case JSON_NULL:
         typed = plain_size(w, 1) == 0 ? dynamop_typed_new("NULL", json_true()) : NULL;
         break;
     default:
-        typed = plain_size(w, 1) == 0 ? dynamop_typed_new("BOOL", json_boolean(json_is_true(v)))
-                                      : NULL;
+        typed = plain_size(w, 1) == 0
+                    ? dynamop_typed_new("BOOL", json_boolean(json_is_true(v)))
+                    : NULL;
         break;
     }
     return typed != NULL ? typed : nomem(w->err);
@@ -552,7 +581,7 @@ typed_number(struct typed_walk *w, const json_t *v)
 
 /* The elements of L, SS, NS or BS V as a plain array. */
 static json_t *
-typed_array(struct typed_walk *w, const json_t *v, enum dynamop_tag tag, int depth)
+typed_array(struct typed_walk *w, const json_t *v, enum dynamop_type_tag tag, int depth)
 {
     json_t *out = json_array(), *e;
     size_t i;
@@ -563,10 +592,10 @@ typed_array(struct typed_walk *w, const json_t *v, enum dynamop_tag tag, int dep
         const json_t *t = json_array_get(v, i);
 
         dynamop_path_index(&w->path, i);
-        e = tag == DYNAMOP_TAG_L    ? typed_value(w, t, depth)
-            : tag == DYNAMOP_TAG_NS ? typed_number(w, t)
-                                    : json_stringn_nocheck(json_string_value(t),
-                                                           json_string_length(t));
+        e = tag == DYNAMOP_TAG_L ? typed_value(w, t, depth)
+            : tag == DYNAMOP_TAG_NS
+                ? typed_number(w, t)
+                : json_stringn_nocheck(json_string_value(t), json_string_length(t));
         w->path.n--;
         if (json_array_append_new(out, e) != 0) {
             json_decref(out);
@@ -603,7 +632,7 @@ typed_members(struct typed_walk *w, const json_t *v, int depth)
 static json_t *
 typed_value(struct typed_walk *w, const json_t *typed, int depth)
 {
-    enum dynamop_tag tag;
+    enum dynamop_type_tag tag;
     const json_t *v;
     json_t *out;
 
@@ -619,11 +648,18 @@ typed_value(struct typed_walk *w, const json_t *typed, int depth)
     case DYNAMOP_TAG_B:
         out = json_stringn_nocheck(json_string_value(v), json_string_length(v));
         break;
-    case DYNAMOP_TAG_N: return typed_number(w, v);
-    case DYNAMOP_TAG_BOOL: out = json_boolean(json_is_true(v)); break;
-    case DYNAMOP_TAG_NULL: out = json_null(); break;
-    case DYNAMOP_TAG_M: return typed_members(w, v, depth + 1);
-    default: return typed_array(w, v, tag, depth + 1);
+    case DYNAMOP_TAG_N:
+        return typed_number(w, v);
+    case DYNAMOP_TAG_BOOL:
+        out = json_boolean(json_is_true(v));
+        break;
+    case DYNAMOP_TAG_NULL:
+        out = json_null();
+        break;
+    case DYNAMOP_TAG_M:
+        return typed_members(w, v, depth + 1);
+    default:
+        return typed_array(w, v, tag, depth + 1);
     }
     return out != NULL ? out : nomem(w->err);
 }

@@ -17,13 +17,13 @@
  * (numbers: 38 digits of precision, positive 1E-130 .. 9.99..9E+125,
  * negative the same, and zero).
  */
-#define DYNAMOP_MAX_DEPTH 32            /* nested L / M levels below the item */
-#define DYNAMOP_MAX_ITEM_SIZE 409600    /* 400 KB, "Item sizes and formats" */
-#define DYNAMOP_MAX_NAME 65535          /* bytes in an attribute name */
-#define DYNAMOP_MAX_DIGITS 38           /* significant digits in a number */
-#define DYNAMOP_MIN_EXP (-130)          /* smallest nonzero magnitude 1E-130 */
-#define DYNAMOP_MAX_EXP 125             /* largest 9.99..9E+125 (38 digits) */
-#define DYNAMOP_MAX_TEXT (16u << 20)    /* 16 MiB cap on emitted JSON text */
+#define DYNAMOP_MAX_DEPTH 32         /* nested L / M levels below the item */
+#define DYNAMOP_MAX_ITEM_SIZE 409600 /* 400 KB, "Item sizes and formats" */
+#define DYNAMOP_MAX_NAME 65535       /* bytes in an attribute name */
+#define DYNAMOP_MAX_DIGITS 38        /* significant digits in a number */
+#define DYNAMOP_MIN_EXP (-130)       /* smallest nonzero magnitude 1E-130 */
+#define DYNAMOP_MAX_EXP 125          /* largest 9.99..9E+125 (38 digits) */
+#define DYNAMOP_MAX_TEXT (16u << 20) /* 16 MiB cap on emitted JSON text */
 
 /* ---- growable buffer with a hard maximum (convert.c) ------------------- */
 
@@ -80,15 +80,15 @@ struct dynamop_path {
 static inline void
 dynamop_path_key(struct dynamop_path *path, const char *key, size_t len)
 {
-    path->f[path->n++] = (struct dynamop_frame){.kind = DYNAMOP_FRAME_KEY, .key = key,
-                                                .len = len};
+    path->f[path->n++] =
+        (struct dynamop_frame){.kind = DYNAMOP_FRAME_KEY, .key = key, .len = len};
 }
 
 static inline void
 dynamop_path_index(struct dynamop_path *path, size_t index)
 {
-    path->f[path->n++] = (struct dynamop_frame){.kind = DYNAMOP_FRAME_INDEX,
-                                                .index = index};
+    path->f[path->n++] =
+        (struct dynamop_frame){.kind = DYNAMOP_FRAME_INDEX, .index = index};
 }
 
 /* Writes PATH as "a.b[2]" into OUT (SIZE bytes, always terminated, cut with
@@ -130,7 +130,7 @@ dynamop_num_size(const struct dynamop_num *num)
 
 /* ---- the typed form (convert.c) ---------------------------------------- */
 
-enum dynamop_tag {
+enum dynamop_type_tag {
     DYNAMOP_TAG_S,
     DYNAMOP_TAG_N,
     DYNAMOP_TAG_B,
@@ -155,7 +155,7 @@ json_t *dynamop_typed_new(const char *tag, json_t *v);
  * L an array, M an object, SS / BS arrays of strings, NS an array of
  * numbers.  L and M contents are the caller's to walk.  Returns 0, or -1
  * with ERR set to DYNAMO_ERR_BAD_RESPONSE naming PATH. */
-int dynamop_typed_split(const json_t *typed, enum dynamop_tag *tag, const json_t **value,
+int dynamop_typed_split(const json_t *typed, enum dynamop_type_tag *tag, const json_t **value,
                         const struct dynamop_path *path, struct dynamo_err *err);
 
 /* Iteration over a const jansson object: jansson's iterators take a

@@ -58,13 +58,27 @@ emit_string(struct emitter *E, const char *s, size_t n)
         if (c >= 0x20 && c != '"' && c != '\\')
             continue;
         switch (c) {
-        case '"': e = "\\\""; break;
-        case '\\': e = "\\\\"; break;
-        case '\b': e = "\\b"; break;
-        case '\f': e = "\\f"; break;
-        case '\n': e = "\\n"; break;
-        case '\r': e = "\\r"; break;
-        case '\t': e = "\\t"; break;
+        case '"':
+            e = "\\\"";
+            break;
+        case '\\':
+            e = "\\\\";
+            break;
+        case '\b':
+            e = "\\b";
+            break;
+        case '\f':
+            e = "\\f";
+            break;
+        case '\n':
+            e = "\\n";
+            break;
+        case '\r':
+            e = "\\r";
+            break;
+        case '\t':
+            e = "\\t";
+            break;
         default:
             u[4] = hex[c >> 4];
             u[5] = hex[c & 15];
@@ -98,8 +112,8 @@ emit_members(struct emitter *E, const json_t *v, int depth)
         const char *key = json_object_iter_key(it);
         size_t klen = json_object_iter_key_len(it);
 
-        if ((!first && out(E, ",", 1) != 0) ||
-            emit_string(E, key, klen) != 0 || out(E, ":", 1) != 0)
+        if ((!first && out(E, ",", 1) != 0) || emit_string(E, key, klen) != 0 ||
+            out(E, ":", 1) != 0)
             return -1;
         dynamop_path_key(&E->path, key, klen);
         rc = emit_value(E, json_object_iter_value(it), depth);
@@ -110,7 +124,7 @@ emit_members(struct emitter *E, const json_t *v, int depth)
 
 /* The elements of L, SS, NS or BS V as a JSON array.  Returns 0 or -1. */
 static int
-emit_array(struct emitter *E, const json_t *v, enum dynamop_tag tag, int depth)
+emit_array(struct emitter *E, const json_t *v, enum dynamop_type_tag tag, int depth)
 {
     size_t i;
     int rc = 0;
@@ -139,7 +153,7 @@ emit_array(struct emitter *E, const json_t *v, enum dynamop_tag tag, int depth)
 static int
 emit_value(struct emitter *E, const json_t *typed, int depth)
 {
-    enum dynamop_tag tag;
+    enum dynamop_type_tag tag;
     const json_t *v;
 
     if (dynamop_typed_split(typed, &tag, &v, &E->path, E->err) != 0)
@@ -151,12 +165,18 @@ emit_value(struct emitter *E, const json_t *typed, int depth)
     }
     switch (tag) {
     case DYNAMOP_TAG_S:
-    case DYNAMOP_TAG_B: return emit_json_string(E, v);
-    case DYNAMOP_TAG_N: return out(E, json_string_value(v), json_string_length(v));
-    case DYNAMOP_TAG_BOOL: return json_is_true(v) ? out(E, "true", 4) : out(E, "false", 5);
-    case DYNAMOP_TAG_NULL: return out(E, "null", 4);
-    case DYNAMOP_TAG_M: return emit_members(E, v, depth + 1);
-    default: return emit_array(E, v, tag, depth + 1);
+    case DYNAMOP_TAG_B:
+        return emit_json_string(E, v);
+    case DYNAMOP_TAG_N:
+        return out(E, json_string_value(v), json_string_length(v));
+    case DYNAMOP_TAG_BOOL:
+        return json_is_true(v) ? out(E, "true", 4) : out(E, "false", 5);
+    case DYNAMOP_TAG_NULL:
+        return out(E, "null", 4);
+    case DYNAMOP_TAG_M:
+        return emit_members(E, v, depth + 1);
+    default:
+        return emit_array(E, v, tag, depth + 1);
     }
 }
 

@@ -35,8 +35,9 @@ struct parser {
     const char *p;    /* the next byte */
     const char *end;
     struct dynamo_err *err;
-    size_t size;           /* item size so far */
-    struct dynamop_buf buf; /* escaped keys of open levels, then the string being decoded */
+    size_t size; /* item size so far */
+    struct dynamop_buf
+        buf; /* escaped keys of open levels, then the string being decoded */
     struct dynamop_path path;
 };
 
@@ -268,7 +269,8 @@ unicode_escape(struct parser *P, const char **qp)
         q += 6;
     }
     if (cp == 0)
-        return syntax_error(P, at, "\\u0000 is not allowed (a NUL would cut C strings)"), -1;
+        return syntax_error(P, at, "\\u0000 is not allowed (a NUL would cut C strings)"),
+               -1;
     if (cp < 0x80) {
         out[0] = (char)cp;
         n = 1;
@@ -455,11 +457,14 @@ parse_member(struct parser *P, json_t *obj, int depth, int nested)
         return -1;
     P->path.f[P->path.n++] = (struct dynamop_frame){
         .kind = k.in_buf ? DYNAMOP_FRAME_KEY_OFF : DYNAMOP_FRAME_KEY,
-        .key = k.ptr, .off = k.off, .len = k.len};
+        .key = k.ptr,
+        .off = k.off,
+        .len = k.len};
     skip_ws(P);
     if (k.len == 0 || k.len > DYNAMOP_MAX_NAME) {
-        syntax_error(P, at, k.len == 0 ? "empty attribute name"
-                                       : "attribute name longer than 65535 bytes");
+        syntax_error(P, at,
+                     k.len == 0 ? "empty attribute name"
+                                : "attribute name longer than 65535 bytes");
         goto out;
     }
     if (P->p >= P->end || *P->p != ':') {
@@ -467,9 +472,11 @@ parse_member(struct parser *P, json_t *obj, int depth, int nested)
         goto out;
     }
     P->p++;
-    if (add_size(P, k.len + (size_t)nested, at) != 0 || (v = parse_value(P, depth)) == NULL)
+    if (add_size(P, k.len + (size_t)nested, at) != 0 ||
+        (v = parse_value(P, depth)) == NULL)
         goto out;
-    if (json_object_setn_new_nocheck(obj, k.in_buf ? P->buf.data + k.off : k.ptr, k.len, v)) {
+    if (json_object_setn_new_nocheck(obj, k.in_buf ? P->buf.data + k.off : k.ptr, k.len,
+                                     v)) {
         dynamop_err_nomem(P->err);
         goto out;
     }
@@ -539,10 +546,14 @@ parse_value(struct parser *P, int depth)
         if (*at == '{')
             return typed(P, "M", parse_members(P, depth + 1, 1));
         return typed(P, "L", parse_elements(P, depth + 1));
-    case '"': return parse_string_value(P);
-    case 't': return parse_literal(P, "true", 4, "BOOL", json_true());
-    case 'f': return parse_literal(P, "false", 5, "BOOL", json_false());
-    case 'n': return parse_literal(P, "null", 4, "NULL", json_true());
+    case '"':
+        return parse_string_value(P);
+    case 't':
+        return parse_literal(P, "true", 4, "BOOL", json_true());
+    case 'f':
+        return parse_literal(P, "false", 5, "BOOL", json_false());
+    case 'n':
+        return parse_literal(P, "null", 4, "NULL", json_true());
     default:
         if (*at == '-' || (*at >= '0' && *at <= '9'))
             return parse_number(P);

@@ -11,6 +11,8 @@
 #include <stddef.h>
 
 #include "dynamo_client.h"
+#include "sigv4.h"
+#include "tables.h"
 
 /* ---- allocation (alloc.c) ---------------------------------------------
  * Every allocation in ext/ goes through these, so a test can make the Nth

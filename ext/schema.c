@@ -56,7 +56,7 @@ create_one(struct dynamo *d, struct dynamo_table *t, const json_t *existing, int
 
 /* Waits for table T to be ACTIVE and applies its TTL setting. */
 static int
-settle(struct dynamo_table *t, int wait, struct dynamo_err *err)
+settle(struct dynamo_table *t, const char *prefix, int wait, struct dynamo_err *err)
 {
     json_t *req, *resp;
 
@@ -66,15 +66,9 @@ settle(struct dynamo_table *t, int wait, struct dynamo_err *err)
         return -1;
     if (t->decl->ttl_attribute == NULL)
         return 0;
-    req = dynamop_table_ttl_request(t->decl, NULL, err);
+    req = dynamop_table_ttl_request(t->decl, prefix, err);
     if (req == NULL)
         return -1;
-    /* The request names the declared table: point it at the prefixed one. */
-    if (json_object_set_new(req, "TableName", json_string(t->full_name)) != 0) {
-        json_decref(req);
-        dynamop_err_nomem(err);
-        return -1;
-    }
     resp = dynamo_call(t->client, "UpdateTimeToLive", req, err);
     json_decref(req);
     json_decref(resp);
@@ -105,7 +99,7 @@ dynamo_create_all(struct dynamo *d, struct web_ctx *ctx, int wait, struct dynamo
         created[i] = (char)made;
     }
     for (size_t i = 0; i < n; i++)
-        if (created[i] && settle(dynamo_table_at(d, ctx, i, err), wait, err) != 0)
+        if (created[i] && settle(dynamo_table_at(d, ctx, i, err), d->config.prefix, wait, err) != 0)
             goto out;
     rc = 0;
 out:

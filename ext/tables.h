@@ -39,15 +39,15 @@
 
 /* DynamoDB's limits, checked by the parser (CreateTable API reference and
  * "Service, account, and table quotas in Amazon DynamoDB"). */
-#define DYNAMOP_NAME_MIN 3          /* table and index names: 3-255 characters */
-#define DYNAMOP_NAME_MAX 255        /*   of A-Z a-z 0-9 _ . - */
-#define DYNAMOP_KEY_NAME_MAX 255    /* key attribute names, in bytes */
-#define DYNAMOP_MAX_GSI 20          /* global secondary indexes per table */
-#define DYNAMOP_MAX_LSI 5           /* local secondary indexes per table */
-#define DYNAMOP_MAX_PROJECTED 100   /* NonKeyAttributes summed over a table's indexes */
-#define DYNAMOP_MAX_TAGS 50         /* tags per resource */
-#define DYNAMOP_TAG_KEY_MAX 128     /* characters */
-#define DYNAMOP_TAG_VALUE_MAX 256   /* characters */
+#define DYNAMOP_NAME_MIN 3        /* table and index names: 3-255 characters */
+#define DYNAMOP_NAME_MAX 255      /*   of A-Z a-z 0-9 _ . - */
+#define DYNAMOP_KEY_NAME_MAX 255  /* key attribute names, in bytes */
+#define DYNAMOP_MAX_GSI 20        /* global secondary indexes per table */
+#define DYNAMOP_MAX_LSI 5         /* local secondary indexes per table */
+#define DYNAMOP_MAX_PROJECTED 100 /* NonKeyAttributes summed over a table's indexes */
+#define DYNAMOP_MAX_TAGS 50       /* tags per resource */
+#define DYNAMOP_TAG_KEY_MAX 128   /* characters */
+#define DYNAMOP_TAG_VALUE_MAX 256 /* characters */
 
 /* A key attribute: NAME TYPE in the file. */
 struct dynamop_key {
@@ -55,7 +55,11 @@ struct dynamop_key {
     char type;  /* 'S', 'N' or 'B' */
 };
 
-enum dynamop_billing { DYNAMOP_PAY_PER_REQUEST, DYNAMOP_PROVISIONED, DYNAMOP_BILLING_MAX };
+enum dynamop_billing {
+    DYNAMOP_PAY_PER_REQUEST,
+    DYNAMOP_PROVISIONED,
+    DYNAMOP_BILLING_MAX
+};
 enum dynamop_projection {
     DYNAMOP_PROJ_ALL,
     DYNAMOP_PROJ_KEYS_ONLY,
@@ -85,13 +89,13 @@ struct dynamop_index_decl {
 
 struct dynamop_table_decl {
     char *name;
-    struct dynamop_key hash, range; /* hash always set; range may be absent */
-    enum dynamop_billing billing;   /* default DYNAMOP_PAY_PER_REQUEST */
+    struct dynamop_key hash, range;     /* hash always set; range may be absent */
+    enum dynamop_billing billing;       /* default DYNAMOP_PAY_PER_REQUEST */
     long read_capacity, write_capacity; /* >= 1 when PROVISIONED, else 0 */
-    char *ttl_attribute;            /* NULL: no TTL (applied with UpdateTimeToLive) */
-    char *stream;                   /* StreamViewType, NULL: no stream */
-    int sse;                        /* -1 unset, 0, 1 */
-    int deletion_protection;        /* -1 unset, 0, 1 */
+    char *ttl_attribute;                /* NULL: no TTL (applied with UpdateTimeToLive) */
+    char *stream;                       /* StreamViewType, NULL: no stream */
+    int sse;                            /* -1 unset, 0, 1 */
+    int deletion_protection;            /* -1 unset, 0, 1 */
     struct dynamop_tag *tags;
     size_t ntags;
     struct dynamop_index_decl *indexes; /* in file order */
@@ -111,8 +115,8 @@ struct dynamop_tables {
  * message", err->source/line/col set) or DYNAMO_ERR_NOMEM.
  * New: free with dynamop_tables_free().
  */
-struct dynamop_tables *dynamop_tables_parse(const char *text, size_t len, const char *source,
-                                            struct dynamo_err *err);
+struct dynamop_tables *dynamop_tables_parse(const char *text, size_t len,
+                                            const char *source, struct dynamo_err *err);
 /* Reads and parses the file at PATH; DYNAMO_ERR_IO ("PATH: strerror") when it
  * cannot be read, else as dynamop_tables_parse.  New: dynamop_tables_free(). */
 struct dynamop_tables *dynamop_tables_load(const char *path, struct dynamo_err *err);
@@ -123,8 +127,8 @@ void dynamop_tables_free(struct dynamop_tables *t);
 const struct dynamop_table_decl *dynamop_tables_find(const struct dynamop_tables *t,
                                                      const char *name);
 /* The index NAME of table T, or NULL.  Borrowed, as T. */
-const struct dynamop_index_decl *dynamop_table_find_index(const struct dynamop_table_decl *t,
-                                                          const char *name);
+const struct dynamop_index_decl *
+dynamop_table_find_index(const struct dynamop_table_decl *t, const char *name);
 
 /* 1 when C may appear in a table or index name (A-Z a-z 0-9 _ . -). */
 static inline int
@@ -140,7 +144,8 @@ dynamop_name_char(int c)
  * DYNAMO_ERR_CONFIG when the prefix makes it invalid, DYNAMO_ERR_NOMEM.
  * New: free with dynamop_free().
  */
-char *dynamop_table_full_name(const char *prefix, const char *name, struct dynamo_err *err);
+char *dynamop_table_full_name(const char *prefix, const char *name,
+                              struct dynamo_err *err);
 
 /*
  * The CreateTable request body for T, TableName = PREFIX + name:
@@ -156,8 +161,8 @@ char *dynamop_table_full_name(const char *prefix, const char *name, struct dynam
  * New reference; NULL with DYNAMO_ERR_CONFIG (bad prefix), DYNAMO_ERR_INVALID
  * (T NULL) or DYNAMO_ERR_NOMEM.
  */
-json_t *dynamop_table_create_request(const struct dynamop_table_decl *t, const char *prefix,
-                                     struct dynamo_err *err);
+json_t *dynamop_table_create_request(const struct dynamop_table_decl *t,
+                                     const char *prefix, struct dynamo_err *err);
 /*
  * The UpdateTimeToLive request body enabling TTL on T's ttl_attribute:
  * {"TableName", "TimeToLiveSpecification": {"AttributeName", "Enabled": true}}.

@@ -71,8 +71,8 @@ add_definition(json_t *defs, const struct dynamop_key *key)
         if (name != NULL && strcmp(name, key->name) == 0)
             return 0;
     }
-    return append_new(defs, json_pack("{s:s, s:s}", "AttributeName", key->name,
-                                      "AttributeType", type));
+    return append_new(
+        defs, json_pack("{s:s, s:s}", "AttributeName", key->name, "AttributeType", type));
 }
 
 /* AttributeDefinitions: every key attribute of T and its indexes, once, in
@@ -107,7 +107,8 @@ throughput(long read, long write)
 static json_t *
 projection(const struct dynamop_index_decl *ix)
 {
-    json_t *proj = json_pack("{s:s}", "ProjectionType", dynamop_projection_names[ix->projection]);
+    json_t *proj =
+        json_pack("{s:s}", "ProjectionType", dynamop_projection_names[ix->projection]);
     json_t *attrs;
 
     if (proj == NULL || ix->projection != DYNAMOP_PROJ_INCLUDE)
@@ -200,15 +201,17 @@ add_options(json_t *req, const struct dynamop_table_decl *t)
         set_new(req, "ProvisionedThroughput",
                 throughput(t->read_capacity, t->write_capacity)) != 0)
         return -1;
-    if (t->stream != NULL &&
-        set_new(req, "StreamSpecification",
-                json_pack("{s:b, s:s}", "StreamEnabled", 1, "StreamViewType", t->stream)) != 0)
+    if (t->stream != NULL && set_new(req, "StreamSpecification",
+                                     json_pack("{s:b, s:s}", "StreamEnabled", 1,
+                                               "StreamViewType", t->stream)) != 0)
         return -1;
     /* sse = false is DynamoDB's default (an AWS owned key): nothing to send. */
-    if (t->sse == 1 && set_new(req, "SSESpecification", json_pack("{s:b}", "Enabled", 1)) != 0)
+    if (t->sse == 1 &&
+        set_new(req, "SSESpecification", json_pack("{s:b}", "Enabled", 1)) != 0)
         return -1;
     if (t->deletion_protection != -1 &&
-        set_new(req, "DeletionProtectionEnabled", json_boolean(t->deletion_protection)) != 0)
+        set_new(req, "DeletionProtectionEnabled", json_boolean(t->deletion_protection)) !=
+            0)
         return -1;
     return add_tags(req, t);
 }
@@ -238,7 +241,8 @@ dynamop_table_full_name(const char *prefix, const char *name, struct dynamo_err 
         }
     }
     if (plen + nlen < DYNAMOP_NAME_MIN || plen + nlen > DYNAMOP_NAME_MAX) {
-        dynamop_err_set(err, DYNAMO_ERR_CONFIG, "table name '%s%s' is not %d to %d characters",
+        dynamop_err_set(err, DYNAMO_ERR_CONFIG,
+                        "table name '%s%s' is not %d to %d characters",
                         plen ? prefix : "", name, DYNAMOP_NAME_MIN, DYNAMOP_NAME_MAX);
         return NULL;
     }
@@ -268,8 +272,10 @@ dynamop_table_create_request(const struct dynamop_table_decl *t, const char *pre
     if (req == NULL || set_new(req, "TableName", json_string(name)) != 0 ||
         add_definitions(req, t) != 0 ||
         set_new(req, "KeySchema", key_schema(&t->hash, &t->range)) != 0 ||
-        set_new(req, "BillingMode", json_string(dynamop_billing_names[t->billing])) != 0 ||
-        add_indexes(req, t, 0) != 0 || add_indexes(req, t, 1) != 0 || add_options(req, t) != 0) {
+        set_new(req, "BillingMode", json_string(dynamop_billing_names[t->billing])) !=
+            0 ||
+        add_indexes(req, t, 0) != 0 || add_indexes(req, t, 1) != 0 ||
+        add_options(req, t) != 0) {
         json_decref(req);
         req = NULL;
         dynamop_err_nomem(err);
@@ -286,7 +292,8 @@ dynamop_table_ttl_request(const struct dynamop_table_decl *t, const char *prefix
     char *name;
 
     if (t == NULL || t->name == NULL) {
-        dynamop_err_set(err, DYNAMO_ERR_INVALID, "UpdateTimeToLive: no table declaration");
+        dynamop_err_set(err, DYNAMO_ERR_INVALID,
+                        "UpdateTimeToLive: no table declaration");
         return NULL;
     }
     if (t->ttl_attribute == NULL) {

@@ -17,13 +17,13 @@ cleanup() {
     stop_pid "$state/app.pid"
     scripts/ddblocal.sh stop "$state"
 }
-trap cleanup EXIT
-trap 'exit 0' INT TERM
-
+# Before the trap: a second `make run` must not stop the first one's servers.
 if (exec 3<>"/dev/tcp/127.0.0.1/$http") 2>/dev/null; then
     echo "run: 127.0.0.1:$http is taken (set RUN_PORT to use another port)" >&2
     exit 1
 fi
+trap cleanup EXIT
+trap 'exit 0' INT TERM
 ddb=$(scripts/ddblocal.sh start "$state" "$PWD/var/dynamodb")
 export DYNAMO_ENABLE_LOCAL=1 DYNAMO_LOCAL_HOST=127.0.0.1 DYNAMO_LOCAL_PORT=$ddb
 export DYNAMO_TABLES_FILE=${DYNAMO_TABLES_FILE:-app_skeleton/dynamo.conf}

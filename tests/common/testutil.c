@@ -11,6 +11,22 @@
 
 #include "testutil.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <check.h>
+#include <sanitizer/lsan_interface.h>
+
+void
+tu_leak_check(void)
+{
+    ck_assert_msg(__lsan_do_recoverable_leak_check() == 0, "memory leaked (report above)");
+}
+#else
+void
+tu_leak_check(void)
+{
+}
+#endif
+
 const char *
 tu_env(const char *name)
 {

@@ -33,4 +33,9 @@ void tu_http_free(struct tu_http *r);
 const char *tu_http_header(const struct tu_http *r, const char *name, char *buf,
                            size_t size);
 
+/* A checked-fixture teardown that fails the test when LeakSanitizer finds
+ * a leak.  Needed because in Check's fork mode the report LeakSanitizer
+ * prints when the child exits does not fail the test.  A no-op without ASan. */
+void tu_leak_check(void);
+
 #endif /* DYNAMO_FCGI_TESTUTIL_H */

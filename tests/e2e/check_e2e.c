@@ -137,6 +137,7 @@ main(void)
     SRunner *sr;
     int failed;
 
+    tcase_add_checked_fixture(tc, NULL, tu_leak_check);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_put_get_round_trip);
     tcase_add_test(tc, test_not_found_and_errors);

@@ -342,7 +342,9 @@ main(void)
     SRunner *sr;
     int failed;
 
+    tcase_add_checked_fixture(client, NULL, tu_leak_check);
     tcase_set_timeout(client, 60);
+    tcase_add_checked_fixture(ext, NULL, tu_leak_check);
     tcase_set_timeout(ext, 60);
     tcase_add_test(client, test_client_item_round_trip);
     tcase_add_test(client, test_client_errors);

@@ -24,6 +24,7 @@
 #include <openssl/sha.h>
 
 #include "dynamo_client.h"
+#include "testutil.h"
 
 #define SECRET "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 
@@ -211,6 +212,7 @@ main(void)
     SRunner *sr;
     int failed;
 
+    tcase_add_checked_fixture(tc, NULL, tu_leak_check);
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_signatures_verify);
     tcase_add_test(tc, test_signatures_verify_with_session_token);

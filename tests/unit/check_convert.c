@@ -116,7 +116,8 @@ END_TEST
 START_TEST(test_typed_form)
 {
     static const char text[] =
-        " \t\r\n{ \"name\" : \"alice\", \"age\":42,\"score\":1.50,\"ok\":true,\"no\":false,"
+        " \t\r\n{ \"name\" : \"alice\", "
+        "\"age\":42,\"score\":1.50,\"ok\":true,\"no\":false,"
         "\"nil\":null,\"tags\":[ \"a\" , 1 ],\"addr\":{\"city\":\"Paris\"},"
         "\"esc\":\"\\u00e9\\ud83d\\ude00\\/\\u0041\"}\n";
     static const char expect[] =
@@ -178,7 +179,8 @@ static const struct syntax_case {
     {"{\"a\":\"x}", 1, 9, "unexpected end of input in a string"},
     {"{\"a\":\"x\\", 1, 9, "unexpected end of input in a string"},
     {"{\"a\":\"\x01\"}", 1, 7, "control character U+0001 in a string must be escaped"},
-    {"{\"a\":\"tab\there\"}", 1, 10, "control character U+0009 in a string must be escaped"},
+    {"{\"a\":\"tab\there\"}", 1, 10,
+     "control character U+0009 in a string must be escaped"},
     {"{\"a\":\"\\q\"}", 1, 7, "invalid escape '\\q'"},
     {"{\"a\":\"\\u12\"}", 1, 7, "expected four hex digits after \\u"},
     {"{\"a\":\"\\u12", 1, 7, "expected four hex digits after \\u"},
@@ -212,8 +214,8 @@ START_TEST(test_syntax_error)
     ck_assert_ptr_null(parse(c->text, &err));
     snprintf(want, sizeof(want), "line %d, column %d: %s", c->line, c->col, c->msg);
     ck_assert_int_eq(err.code, DYNAMO_ERR_INVALID);
-    ck_assert_msg(strncmp(err.text, want, strlen(want)) == 0, "case %d: got \"%s\", want \"%s\"",
-                  _i, err.text, want);
+    ck_assert_msg(strncmp(err.text, want, strlen(want)) == 0,
+                  "case %d: got \"%s\", want \"%s\"", _i, err.text, want);
     ck_assert_int_eq(err.line, c->line);
     ck_assert_int_eq(err.col, c->col);
     ck_assert_int_eq(live_blocks, 0);
@@ -261,8 +263,9 @@ START_TEST(test_number_limits)
     EXPECT("{\"n\":99999999999999999999999999999999999999E+88}", NULL);
     EXPECT("{\"n\":1E+126}", "attribute 'n': number magnitude is larger than "
                              "9.9999999999999999999999999999999999999E+125");
-    EXPECT("{\"l\":[{\"x\":-10E+125}]}", "attribute 'l[0].x': number magnitude is larger "
-                                         "than 9.9999999999999999999999999999999999999E+125");
+    EXPECT("{\"l\":[{\"x\":-10E+125}]}",
+           "attribute 'l[0].x': number magnitude is larger "
+           "than 9.9999999999999999999999999999999999999E+125");
     EXPECT("{\"n\":1e99999999999999999999999999}",
            "attribute 'n': number magnitude is larger than "
            "9.9999999999999999999999999999999999999E+125");
@@ -364,7 +367,8 @@ START_TEST(test_name_limit)
     free(s);
     s = repeat("{\"", "k", 65536, "\":1}");
     ck_assert_ptr_null(parse(s, &err));
-    ck_assert_str_eq(err.text, "line 1, column 2: attribute name longer than 65535 bytes");
+    ck_assert_str_eq(err.text,
+                     "line 1, column 2: attribute name longer than 65535 bytes");
     free(s);
 }
 END_TEST
@@ -373,16 +377,18 @@ END_TEST
 
 START_TEST(test_emit_types)
 {
-    json_t *item = load("{\"b\":{\"B\":\"AAEC\"},\"ss\":{\"SS\":[\"a\",\"b\\\"c\"]},"
-                        "\"ns\":{\"NS\":[\"1\",\"-2.5E3\"]},\"bs\":{\"BS\":[\"AA==\",\"AQ==\"]},"
-                        "\"l\":{\"L\":[{\"NS\":[\"7\"]},{\"M\":{\"x\":{\"NULL\":true}}}]},"
-                        "\"e\":{\"SS\":[]}}");
+    json_t *item =
+        load("{\"b\":{\"B\":\"AAEC\"},\"ss\":{\"SS\":[\"a\",\"b\\\"c\"]},"
+             "\"ns\":{\"NS\":[\"1\",\"-2.5E3\"]},\"bs\":{\"BS\":[\"AA==\",\"AQ==\"]},"
+             "\"l\":{\"L\":[{\"NS\":[\"7\"]},{\"M\":{\"x\":{\"NULL\":true}}}]},"
+             "\"e\":{\"SS\":[]}}");
     struct dynamo_err err = {0};
     char *text = dynamo_item_to_json_text(item, &err);
 
     ck_assert_msg(text != NULL, "%s", err.text);
-    ck_assert_str_eq(text, "{\"b\":\"AAEC\",\"ss\":[\"a\",\"b\\\"c\"],\"ns\":[1,-2.5E3],"
-                           "\"bs\":[\"AA==\",\"AQ==\"],\"l\":[[7],{\"x\":null}],\"e\":[]}");
+    ck_assert_str_eq(text,
+                     "{\"b\":\"AAEC\",\"ss\":[\"a\",\"b\\\"c\"],\"ns\":[1,-2.5E3],"
+                     "\"bs\":[\"AA==\",\"AQ==\"],\"l\":[[7],{\"x\":null}],\"e\":[]}");
     free(text);
     json_decref(item);
 
@@ -411,11 +417,13 @@ static const struct bad_typed {
     {"{\"a\":{\"L\":{}}}", "attribute 'a': 'L' needs an array"},
     {"{\"a\":{\"M\":[]}}", "attribute 'a': 'M' needs an object"},
     {"{\"a\":{\"SS\":[\"x\",1]}}", "attribute 'a': 'SS' element 1 is not a string"},
-    {"{\"a\":{\"NS\":[\"1\",\"x\"]}}", "attribute 'a': 'NS' element 1 is not a number in a string"},
+    {"{\"a\":{\"NS\":[\"1\",\"x\"]}}",
+     "attribute 'a': 'NS' element 1 is not a number in a string"},
     {"{\"a\":{\"S\":\"x\",\"N\":\"1\"}}",
      "attribute 'a': expected a typed value (an object with one type tag)"},
     {"{\"a\":{}}", "attribute 'a': expected a typed value (an object with one type tag)"},
-    {"{\"a\":\"plain\"}", "attribute 'a': expected a typed value (an object with one type tag)"},
+    {"{\"a\":\"plain\"}",
+     "attribute 'a': expected a typed value (an object with one type tag)"},
     {"{\"a\":{\"M\":{\"b\":{\"L\":[{\"S\":\"x\"},{\"Q\":1}]}}}}",
      "attribute 'a.b[1]': unknown type tag 'Q'"},
     {"[]", "expected a typed item (an object)"},
@@ -453,7 +461,8 @@ START_TEST(test_emit_limits)
     free(s);
     ck_assert_ptr_null(dynamo_item_to_json_text(item, &err));
     ck_assert_int_eq(err.code, DYNAMO_ERR_INVALID);
-    ck_assert_str_eq(err.text, "attribute 'a': plain JSON text would be larger than 16 MiB");
+    ck_assert_str_eq(err.text,
+                     "attribute 'a': plain JSON text would be larger than 16 MiB");
     json_decref(item);
 
     ck_assert_ptr_null(dynamo_item_to_json_text(NULL, &err));
@@ -469,10 +478,12 @@ START_TEST(test_emit_limits)
     memset(&err, 0, sizeof(err));
     ck_assert_ptr_null(dynamo_item_to_json_text(item, &err));
     ck_assert_int_eq(err.code, DYNAMO_ERR_BAD_RESPONSE);
-    ck_assert_msg(strstr(err.text, "nested deeper than 32 levels") != NULL, "%s", err.text);
+    ck_assert_msg(strstr(err.text, "nested deeper than 32 levels") != NULL, "%s",
+                  err.text);
     memset(&err, 0, sizeof(err));
     ck_assert_ptr_null(dynamo_item_to_plain(item, &err));
-    ck_assert_msg(strstr(err.text, "nested deeper than 32 levels") != NULL, "%s", err.text);
+    ck_assert_msg(strstr(err.text, "nested deeper than 32 levels") != NULL, "%s",
+                  err.text);
     json_decref(item);
     ck_assert_int_eq(live_blocks, 0);
 }
@@ -531,7 +542,8 @@ START_TEST(test_from_plain)
                                          "9.9999999999999999999999999999999999999E+125");
     expect_value_error(load("{\"a\":[1e-200]}"),
                        "attribute 'a[0]': number magnitude is smaller than 1E-130");
-    expect_value_error(json_stringn("a\0b", 3), "string contains a NUL character (\\u0000)");
+    expect_value_error(json_stringn("a\0b", 3),
+                       "string contains a NUL character (\\u0000)");
     expect_value_error(json_pack("{s:i}", "", 1), "empty attribute name");
     plain = json_pack("{s:{}}", "a");
     json_object_setn_new(json_object_get(plain, "a"), "a\0b", 3, json_true());
@@ -539,14 +551,16 @@ START_TEST(test_from_plain)
     s = malloc(409601);
     memset(s, 'x', 409600);
     s[409600] = '\0';
-    expect_value_error(json_pack("[s]", s), "attribute '[0]': item is larger than 400 KB");
+    expect_value_error(json_pack("[s]", s),
+                       "attribute '[0]': item is larger than 400 KB");
     free(s);
     plain = json_pack("{s:s}", "a", "x");
     for (int i = 0; i < 33; i++)
         plain = json_pack("[o]", plain);
-    expect_value_error(plain, "attribute '[0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0]"
-                              "[0][0][0][0][0][0][0][0][0][0][0][0][0][0][0]': nested deeper "
-                              "than 32 levels");
+    expect_value_error(plain,
+                       "attribute '[0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0]"
+                       "[0][0][0][0][0][0][0][0][0][0][0][0][0][0][0]': nested deeper "
+                       "than 32 levels");
     ck_assert_ptr_null(dynamo_value_from_plain(NULL, &err));
     ck_assert_int_eq(err.code, DYNAMO_ERR_INVALID);
 
@@ -580,12 +594,15 @@ END_TEST
 
 START_TEST(test_to_plain)
 {
-    json_t *typed = load(
-        "{\"i\":{\"N\":\"42\"},\"r\":{\"N\":\"1.5\"},\"e\":{\"N\":\"1E+3\"},"
-        "\"min\":{\"N\":\"-9223372036854775808\"},\"over\":{\"N\":\"9223372036854775808\"},"
-        "\"s\":{\"S\":\"x\"},\"b\":{\"B\":\"AAEC\"},\"t\":{\"BOOL\":true},\"n\":{\"NULL\":true},"
-        "\"ss\":{\"SS\":[\"a\"]},\"ns\":{\"NS\":[\"1\",\"0.5\"]},\"bs\":{\"BS\":[\"AA==\"]},"
-        "\"l\":{\"L\":[{\"M\":{\"k\":{\"BOOL\":false}}}]}}");
+    json_t *typed =
+        load("{\"i\":{\"N\":\"42\"},\"r\":{\"N\":\"1.5\"},\"e\":{\"N\":\"1E+3\"},"
+             "\"min\":{\"N\":\"-9223372036854775808\"},\"over\":{\"N\":"
+             "\"9223372036854775808\"},"
+             "\"s\":{\"S\":\"x\"},\"b\":{\"B\":\"AAEC\"},\"t\":{\"BOOL\":true},\"n\":{"
+             "\"NULL\":true},"
+             "\"ss\":{\"SS\":[\"a\"]},\"ns\":{\"NS\":[\"1\",\"0.5\"]},\"bs\":{\"BS\":["
+             "\"AA==\"]},"
+             "\"l\":{\"L\":[{\"M\":{\"k\":{\"BOOL\":false}}}]}}");
     struct dynamo_err err = {0};
     json_t *plain = dynamo_item_to_plain(typed, &err), *want;
 
@@ -616,9 +633,9 @@ END_TEST
 
 enum chaos_op { FROM_TEXT, TO_TEXT, FROM_PLAIN, ITEM_FROM_PLAIN, TO_PLAIN, CHAOS_MAX };
 
-static const char chaos_text[] =
-    "{\"k\\u00e9y\":\"v\\nal\\ud83d\\ude00\",\"n\":[1.5E+10,-0,{\"\\\"m\\\"\":{\"x\":true}}],"
-    "\"plain\":\"abc\",\"z\":null,\"e\\t\":[[],{}]}";
+static const char chaos_text[] = "{\"k\\u00e9y\":\"v\\nal\\ud83d\\ude00\",\"n\":[1.5E+10,"
+                                 "-0,{\"\\\"m\\\"\":{\"x\":true}}],"
+                                 "\"plain\":\"abc\",\"z\":null,\"e\\t\":[[],{}]}";
 
 /* Runs OP once.  Returns its result, new (for TO_TEXT: {"text": *TEXT}, made
  * by the caller once failures are off). */
@@ -627,11 +644,16 @@ chaos_run(enum chaos_op op, const json_t *typed, const json_t *plain, char **tex
           struct dynamo_err *err)
 {
     switch (op) {
-    case FROM_TEXT: return dynamo_item_from_json_text(chaos_text, strlen(chaos_text), err);
-    case TO_TEXT: return (*text = dynamo_item_to_json_text(typed, err)) ? json_null() : NULL;
-    case FROM_PLAIN: return dynamo_value_from_plain(plain, err);
-    case ITEM_FROM_PLAIN: return dynamo_item_from_plain(plain, err);
-    default: return dynamo_item_to_plain(typed, err);
+    case FROM_TEXT:
+        return dynamo_item_from_json_text(chaos_text, strlen(chaos_text), err);
+    case TO_TEXT:
+        return (*text = dynamo_item_to_json_text(typed, err)) ? json_null() : NULL;
+    case FROM_PLAIN:
+        return dynamo_value_from_plain(plain, err);
+    case ITEM_FROM_PLAIN:
+        return dynamo_item_from_plain(plain, err);
+    default:
+        return dynamo_item_to_plain(typed, err);
     }
 }
 
@@ -675,8 +697,10 @@ START_TEST(test_chaos)
             json_decref(got);
             break;
         }
-        ck_assert_msg(err.code == DYNAMO_ERR_NOMEM, "n=%ld: %d %s", n, err.code, err.text);
-        ck_assert_msg(live_blocks == base, "n=%ld: %ld blocks leaked", n, live_blocks - base);
+        ck_assert_msg(err.code == DYNAMO_ERR_NOMEM, "n=%ld: %d %s", n, err.code,
+                      err.text);
+        ck_assert_msg(live_blocks == base, "n=%ld: %ld blocks leaked", n,
+                      live_blocks - base);
     }
     ck_assert_msg(n > 1, "no allocation was failed");
     json_decref(want);

@@ -93,8 +93,8 @@ list_cases(const char *kind, struct dirent ***names)
 
     snprintf(dir, sizeof(dir), "%s/%s", data_dir(), kind);
     n = scandir(dir, names, NULL, alphasort);
-    ck_assert_msg(n >= 0, "cannot read %s (set TABLES_DATA or run from the top of the tree)",
-                  dir);
+    ck_assert_msg(
+        n >= 0, "cannot read %s (set TABLES_DATA or run from the top of the tree)", dir);
     return n;
 }
 
@@ -144,7 +144,8 @@ run_good(const char *path)
         char *g = json_dumps(got, JSON_INDENT(2));
         char *e = json_dumps(expected, JSON_INDENT(2));
 
-        fprintf(stderr, "%s: requests differ\n--- expected\n%s\n--- got\n%s\n", path, e, g);
+        fprintf(stderr, "%s: requests differ\n--- expected\n%s\n--- got\n%s\n", path, e,
+                g);
         free(g);
         free(e);
         ok = 0;
@@ -172,8 +173,8 @@ run_bad(const char *path)
         fprintf(stderr, "%s: cannot read\n", expected_path);
         return 0;
     }
-    while (n > 0 && (expected[n - 1] == '\n' || expected[n - 1] == '\r' ||
-                     expected[n - 1] == ' '))
+    while (n > 0 &&
+           (expected[n - 1] == '\n' || expected[n - 1] == '\r' || expected[n - 1] == ' '))
         expected[--n] = '\0';
     snprintf(want, sizeof(want), "%s:%s", input, expected);
     free(expected);
@@ -183,8 +184,8 @@ run_bad(const char *path)
         return 0;
     }
     if (err.code != DYNAMO_ERR_TABLES_FILE || strcmp(err.text, want) != 0) {
-        fprintf(stderr, "%s:\n  expected: %s\n  got:      %s (%s)\n", input, want, err.text,
-                dynamo_strerror(err.code));
+        fprintf(stderr, "%s:\n  expected: %s\n  got:      %s (%s)\n", input, want,
+                err.text, dynamo_strerror(err.code));
         return 0;
     }
     return 1;
@@ -205,8 +206,10 @@ run_cases(const char *kind, int (*run)(const char *path), int minimum)
         failed += !run(path);
     }
     free_cases(names, n);
-    ck_assert_msg(cases >= minimum, "%s: %d cases, expected at least %d", kind, cases, minimum);
-    ck_assert_msg(failed == 0, "%s: %d of %d cases failed (see stderr)", kind, failed, cases);
+    ck_assert_msg(cases >= minimum, "%s: %d cases, expected at least %d", kind, cases,
+                  minimum);
+    ck_assert_msg(failed == 0, "%s: %d of %d cases failed (see stderr)", kind, failed,
+                  cases);
 }
 
 START_TEST(test_good_cases)
@@ -281,14 +284,16 @@ START_TEST(test_ttl_request)
 
     ck_assert_msg(t != NULL, "%s", err.text);
     req = dynamop_table_ttl_request(dynamop_tables_find(t, "users"), "dev-", &err);
-    want = json_pack("{s:s, s:{s:s, s:b}}", "TableName", "dev-users",
-                     "TimeToLiveSpecification", "AttributeName", "expires_at", "Enabled", 1);
+    want =
+        json_pack("{s:s, s:{s:s, s:b}}", "TableName", "dev-users",
+                  "TimeToLiveSpecification", "AttributeName", "expires_at", "Enabled", 1);
     ck_assert_ptr_nonnull(req);
     ck_assert(json_equal(req, want));
     json_decref(req);
     json_decref(want);
     /* No TTL declared: nothing to apply. */
-    ck_assert_ptr_null(dynamop_table_ttl_request(dynamop_tables_find(t, "groups"), NULL, &err));
+    ck_assert_ptr_null(
+        dynamop_table_ttl_request(dynamop_tables_find(t, "groups"), NULL, &err));
     ck_assert_int_eq(err.code, DYNAMO_ERR_INVALID);
     dynamop_tables_free(t);
 }
@@ -367,7 +372,8 @@ START_TEST(test_load_errors)
 
     ck_assert_ptr_null(dynamop_tables_load("tests/data/tables/no-such-file", &err));
     ck_assert_int_eq(err.code, DYNAMO_ERR_IO);
-    ck_assert_str_eq(err.text, "tests/data/tables/no-such-file: No such file or directory");
+    ck_assert_str_eq(err.text,
+                     "tests/data/tables/no-such-file: No such file or directory");
     memset(&err, 0, sizeof(err));
     ck_assert_ptr_null(dynamop_tables_load(data_dir(), &err));
     ck_assert_int_eq(err.code, DYNAMO_ERR_IO);
@@ -381,7 +387,8 @@ START_TEST(test_name_tables)
 {
     ck_assert_uint_eq(sizeof(dynamop_billing_names) / sizeof(dynamop_billing_names[0]),
                       DYNAMOP_BILLING_MAX);
-    ck_assert_uint_eq(sizeof(dynamop_projection_names) / sizeof(dynamop_projection_names[0]),
+    ck_assert_uint_eq(sizeof(dynamop_projection_names) /
+                          sizeof(dynamop_projection_names[0]),
                       DYNAMOP_PROJ_MAX);
     for (int i = 0; i < DYNAMOP_BILLING_MAX; i++)
         ck_assert_ptr_nonnull(dynamop_billing_names[i]);
