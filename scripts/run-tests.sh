@@ -25,11 +25,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# run_suite NAME: runs build/tests/NAME, its output in $tmp/NAME.log.
+# run_suite NAME [PROGRAM]: runs PROGRAM (default build/tests/NAME), its
+# output in $tmp/NAME.log.
 run_suite() {
-    local name=$1
+    local name=$1 prog=${2:-build/tests/$1}
     echo "== $name"
-    if "build/tests/$name" >"$tmp/$name.log" 2>&1; then
+    if "$prog" >"$tmp/$name.log" 2>&1; then
         passed=$((passed + 1))
     else
         failed=$((failed + 1))
@@ -50,6 +51,11 @@ export SIGV4_SUITE=${SIGV4_SUITE:-../shared/sigv4-test-suite}
 export CK_DEFAULT_TIMEOUT=${CK_DEFAULT_TIMEOUT:-60}
 
 for s in $(suites_in unit); do run_suite "$s"; done
+# Shell tests, no server either: make install + an app built against the
+# installed copy, and the README's C examples.
+for t in tests/install/test_*.sh tests/docs/test_*.sh; do
+    [ -e "$t" ] && run_suite "$(basename "$t" .sh)" "$t"
+done
 
 if [ "$mode" = all ]; then
     if ddb_port=$(scripts/ddblocal.sh start "$tmp"); then
@@ -82,7 +88,14 @@ if [ "$mode" = all ]; then
     fi
 fi
 
+# Totals over every Check summary ("100%: Checks: 88, Failures: 0, Errors: 0").
+read -r checks bad < <(cat "$tmp"/*.log 2>/dev/null |
+    sed -n 's/^[0-9]*%: Checks: \([0-9]*\), Failures: \([0-9]*\), Errors: \([0-9]*\)$/\1 \2 \3/p' |
+    awk '{c += $1; b += $2 + $3} END {print c + 0, b + 0}')
 echo
 [ "$failed" -gt 0 ] && echo "failed: ${failed_names[*]}"
 echo "suites: $passed passed, $failed failed"
+# A suite that died without a summary still counts as a failure.
+[ "$failed" -gt "$bad" ] && bad=$failed
+echo "checks: $((checks - bad)) passed, $bad failed"
 [ "$failed" -eq 0 ]
