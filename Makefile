@@ -8,6 +8,14 @@
 
 VERSION := $(shell sed -n 's/^\#define WEB_VERSION "\(.*\)"/\1/p' core/web.h)
 SOVERSION := 0
+SONAME := libdynamo-fcgi.so.$(SOVERSION)
+SHLIB := build/libdynamo-fcgi.so.$(VERSION)
+PUBLIC_HEADERS := core/web.h ext/dynamo.h ext/dynamo_client.h
+
+# make install PREFIX=/usr DESTDIR=/tmp/stage
+PREFIX ?= /usr/local
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
 
 CC ?= cc
 PKGS := fcgi libcurl libcrypto jansson
@@ -36,7 +44,7 @@ E2E_TESTS := $(patsubst tests/e2e/%.c,build/tests/%,$(wildcard tests/e2e/check_*
 ALL_TESTS := $(UNIT_TESTS) $(INTEG_TESTS) $(E2E_TESTS)
 
 .PHONY: all deps test unit run bench lint clean install tests
-all: build/libdynamo-fcgi.a build/app_skeleton
+all: build/libdynamo-fcgi.a $(SHLIB) build/app_skeleton
 
 build/obj/%.o: %.c
 	@mkdir -p $(@D)
@@ -49,6 +57,14 @@ build/san/%.o: %.c
 build/libdynamo-fcgi.a: $(LIB_OBJ)
 	@rm -f $@
 	ar qcs $@ $^
+
+# The shared library, from the normal objects (-fPIC, -fvisibility=hidden:
+# only WEB_EXPORT / DYNAMO_EXPORT symbols are exported), with its soname and
+# the usual symlinks in build/ too so that tools can link against build/.
+$(SHLIB): $(LIB_OBJ)
+	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--no-undefined $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	ln -sf $(@F) build/$(SONAME)
+	ln -sf $(SONAME) build/libdynamo-fcgi.so
 
 build/san/libdynamo-fcgi.a: $(SAN_OBJ)
 	@rm -f $@
@@ -91,10 +107,54 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/run.sh
 
+LINT_SRC = $(wildcard core/*.[ch] ext/*.[ch] app_skeleton/*.[ch])
 lint:
-	clang-format --dry-run -Werror core/*.[ch] ext/*.[ch] app_skeleton/*.c
+	clang-format --dry-run -Werror $(LINT_SRC)
 	@! grep -nE '\b(sprintf|strcpy|strcat|strtok|atoi|gmtime|localtime|rand)\(' \
-		core/*.c ext/*.c app_skeleton/*.c || (echo "banned call" && false)
+		$(LINT_SRC) || (echo "banned call" && false)
+
+# Headers under $(INCLUDEDIR)/dynamo-fcgi (dynamo.h includes web.h and
+# dynamo_client.h by quotes, so they stay side by side), both libraries and
+# dynamo-fcgi.pc: an app then builds with
+#   cc app.c $(pkg-config --cflags --libs dynamo-fcgi)
+# The .pc file names its folders relative to ${prefix} when they are under it.
+PC_LIBDIR = $(patsubst $(PREFIX)/%,$${prefix}/%,$(LIBDIR))
+PC_INCLUDEDIR = $(patsubst $(PREFIX)/%,$${prefix}/%,$(INCLUDEDIR))
+
+install: build/libdynamo-fcgi.a $(SHLIB)
+	install -d $(DESTDIR)$(INCLUDEDIR)/dynamo-fcgi $(DESTDIR)$(LIBDIR)/pkgconfig
+	install -m 644 $(PUBLIC_HEADERS) $(DESTDIR)$(INCLUDEDIR)/dynamo-fcgi/
+	install -m 644 build/libdynamo-fcgi.a $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(SHLIB) $(DESTDIR)$(LIBDIR)/
+	ln -sf libdynamo-fcgi.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libdynamo-fcgi.so
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(PC_LIBDIR)|' \
+		-e 's|@INCLUDEDIR@|$(PC_INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+		dynamo-fcgi.pc.in >$(DESTDIR)$(LIBDIR)/pkgconfig/dynamo-fcgi.pc
+
+.PHONY: uninstall
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(INCLUDEDIR)/dynamo-fcgi/,$(notdir $(PUBLIC_HEADERS)))
+	-rmdir $(DESTDIR)$(INCLUDEDIR)/dynamo-fcgi
+	rm -f $(DESTDIR)$(LIBDIR)/libdynamo-fcgi.a $(DESTDIR)$(LIBDIR)/libdynamo-fcgi.so \
+		$(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libdynamo-fcgi.so.$(VERSION) \
+		$(DESTDIR)$(LIBDIR)/pkgconfig/dynamo-fcgi.pc
+
+# Benchmarks (bench/, issue 5): measure and print one table; never fail.
+BENCH_BIN := build/bench/micro build/bench/floor_app
+
+build/bench/micro: bench/micro.c build/libdynamo-fcgi.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -O2 -o $@ $< build/libdynamo-fcgi.a $(PKG_LIBS)
+
+build/bench/floor_app: bench/floor_app.c build/obj/app_skeleton/routes.o build/libdynamo-fcgi.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -O2 -Iapp_skeleton -o $@ $< build/obj/app_skeleton/routes.o \
+		build/libdynamo-fcgi.a $(PKG_LIBS)
+
+bench: deps
+	@$(MAKE) --no-print-directory build/app_skeleton $(BENCH_BIN)
+	@scripts/bench.sh || true
 
 clean:
 	rm -rf build

@@ -4,7 +4,8 @@
  *   app_skeleton serve              serve the API over FastCGI (WEB_LISTEN)
  *   app_skeleton create-all [--wait]
  *   app_skeleton destroy-all --yes [--wait]
- *   app_skeleton check              validate the configuration and tables file
+ *   app_skeleton check              validate the configuration and tables file, and
+ *                                   compare the declared tables with the live ones
  *
  * Configuration comes from the environment (and WEB_CONFIG_FILE, a KEY = VALUE
  * file, when set): DYNAMO_TABLES_FILE, DYNAMO_ENABLE_LOCAL, AWS_*, WEB_*.
@@ -96,6 +97,32 @@ cmd_schema(struct web_app *app, struct dynamo *dynamo, int create, int wait)
     return 0;
 }
 
+/* Drift check: prints each difference; 0 only when there is none. */
+static int
+cmd_check(struct web_app *app, struct dynamo *dynamo)
+{
+    struct dynamo_err err = {0};
+    json_t *diff = NULL, *line;
+    size_t i;
+    int rc = -1;
+
+    WEB_WITH_APP_CONTEXT(app, ctx)
+    {
+        rc = dynamo_check_tables(dynamo, ctx, &diff, &err);
+    }
+    if (rc != 0) {
+        fprintf(stderr, "app_skeleton: check: %s\n", err.code ? err.text : "no app context");
+        return 1;
+    }
+    json_array_foreach(diff, i, line)
+        fprintf(stderr, "app_skeleton: drift: %s\n", json_string_value(line));
+    rc = json_array_size(diff) > 0;
+    fprintf(stderr, "app_skeleton: check: %zu tables declared, %zu differences\n",
+            dynamo_table_count(dynamo), json_array_size(diff));
+    json_decref(diff);
+    return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -119,8 +146,7 @@ main(int argc, char **argv)
     if (rc == 0 && strcmp(cmd, "serve") == 0)
         rc = cmd_serve(app);
     else if (rc == 0 && strcmp(cmd, "check") == 0)
-        fprintf(stderr, "app_skeleton: configuration and tables file are valid (%zu tables)\n",
-                dynamo_table_count(dynamo));
+        rc = cmd_check(app, dynamo);
     else if (rc == 0)
         rc = cmd_schema(app, dynamo, strcmp(cmd, "create-all") == 0,
                         has_flag(argc, argv, "--wait"));

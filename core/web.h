@@ -159,8 +159,8 @@ WEB_EXPORT void **web_ctx_slot(struct web_ctx *ctx, const struct web_ext *ext);
  * block is skipped.  Leave the block normally: a break or return inside it
  * skips the pop.
  */
-#define WEB_WITH_APP_CONTEXT(app, ctx)                                             \
-    for (struct web_ctx *ctx = web_ctx_push((app), NULL); ctx != NULL;             \
+#define WEB_WITH_APP_CONTEXT(app, ctx)                                                   \
+    for (struct web_ctx *ctx = web_ctx_push((app), NULL); ctx != NULL;                   \
          web_ctx_pop(ctx), ctx = NULL)
 
 /* ---- requests ------------------------------------------------------- */
@@ -189,7 +189,8 @@ WEB_EXPORT struct web_app *web_req_app(const struct web_req *req);
 
 WEB_EXPORT void web_resp_status(struct web_resp *resp, int status);
 /* Adds a header (copied).  Content-Type and Content-Length replace. */
-WEB_EXPORT int web_resp_header(struct web_resp *resp, const char *name, const char *value);
+WEB_EXPORT int web_resp_header(struct web_resp *resp, const char *name,
+                               const char *value);
 /* Sets the body (copied). */
 WEB_EXPORT int web_resp_body(struct web_resp *resp, const void *data, size_t len);
 /* STATUS with JSON serialised compactly, Content-Type application/json.
@@ -216,8 +217,9 @@ WEB_EXPORT int web_app_serve(struct web_app *app, struct web_err *err);
  * NULL when NHEADERS is 0).  Fills *STATUS and, when BODY is not NULL, a new
  * NUL-terminated copy of the response body (free() it).
  */
-WEB_EXPORT int web_app_handle(struct web_app *app, struct web_ctx *ctx, const char *method,
-                              const char *uri, const char *const *headers, size_t nheaders,
+WEB_EXPORT int web_app_handle(struct web_app *app, struct web_ctx *ctx,
+                              const char *method, const char *uri,
+                              const char *const *headers, size_t nheaders,
                               const void *body, size_t body_len, int *status,
                               char **resp_body, struct web_err *err);
 

@@ -13,6 +13,7 @@
 
 #include <curl/curl.h>
 
+#include "credentials.h"
 #include "http.h"
 #include "internal.h"
 #include "response.h"
@@ -38,9 +39,9 @@ struct dynamo_client {
     char *region;
     char *url;      /* scheme://host[:port]/ */
     char *host_hdr; /* "Host: host[:port]", signed as sent */
-    char *access_key_id;
-    char *secret_access_key;
-    char *session_token;
+    struct dynamo_credentials *credentials;     /* borrowed, or own_credentials */
+    struct dynamo_credentials *own_credentials; /* made from the config's static keys */
+    struct dynamop_creds creds;                 /* this client's copy, signed with */
     int max_attempts;
     int retry_tokens;
     struct dynamop_sigv4_cache sigcache;
@@ -87,6 +88,31 @@ out:
     return rc;
 }
 
+/* Static keys in CFG make the client its own provider; without them it
+ * borrows CFG's.  Returns 0, or -1 with DYNAMO_ERR_CONFIG / _NOMEM. */
+static int
+copy_credentials(struct dynamo_client *c, const struct dynamo_client_config *cfg,
+                 struct dynamo_err *err)
+{
+    int id = cfg->access_key_id != NULL && *cfg->access_key_id != '\0';
+    int secret = cfg->secret_access_key != NULL && *cfg->secret_access_key != '\0';
+
+    if (id != secret || (!id && cfg->credentials == NULL)) {
+        dynamop_err_set(err, DYNAMO_ERR_CONFIG, "no AWS credentials: set AWS_ACCESS_KEY_ID "
+                                                "and AWS_SECRET_ACCESS_KEY");
+        return -1;
+    }
+    if (!id) {
+        c->credentials = cfg->credentials;
+        return 0;
+    }
+    c->own_credentials = dynamo_credentials_new_static(cfg->access_key_id,
+                                                       cfg->secret_access_key,
+                                                       cfg->session_token, err);
+    c->credentials = c->own_credentials;
+    return c->credentials != NULL ? 0 : -1;
+}
+
 static int
 copy_config(struct dynamo_client *c, const struct dynamo_client_config *cfg,
             struct dynamo_err *err)
@@ -94,20 +120,10 @@ copy_config(struct dynamo_client *c, const struct dynamo_client_config *cfg,
     char endpoint[300];
     const char *region = cfg->region && *cfg->region ? cfg->region : DEFAULT_REGION;
 
-    if (cfg->access_key_id == NULL || *cfg->access_key_id == '\0' ||
-        cfg->secret_access_key == NULL || *cfg->secret_access_key == '\0') {
-        dynamop_err_set(err, DYNAMO_ERR_CONFIG, "no AWS credentials: set AWS_ACCESS_KEY_ID "
-                                                "and AWS_SECRET_ACCESS_KEY");
+    if (copy_credentials(c, cfg, err) != 0)
         return -1;
-    }
     c->region = dynamop_strdup(region);
-    c->access_key_id = dynamop_strdup(cfg->access_key_id);
-    c->secret_access_key = dynamop_strdup(cfg->secret_access_key);
-    c->session_token = cfg->session_token && *cfg->session_token
-                           ? dynamop_strdup(cfg->session_token)
-                           : NULL;
-    if (c->region == NULL || c->access_key_id == NULL || c->secret_access_key == NULL ||
-        (cfg->session_token && *cfg->session_token && c->session_token == NULL)) {
+    if (c->region == NULL) {
         dynamop_err_nomem(err);
         return -1;
     }
@@ -159,9 +175,8 @@ dynamo_client_free(struct dynamo_client *c)
     dynamop_free(c->region);
     dynamop_free(c->url);
     dynamop_free(c->host_hdr);
-    dynamop_free(c->access_key_id);
-    dynamop_free_secret(c->secret_access_key);
-    dynamop_free_secret(c->session_token);
+    dynamop_creds_wipe(&c->creds);
+    dynamo_credentials_free(c->own_credentials);
     memset(&c->sigcache, 0, sizeof(c->sigcache));
     dynamop_free(c);
 }
@@ -207,7 +222,8 @@ struct signed_headers {
     size_t n;
 };
 
-/* Signs BODY for OPERATION at the current time.  Returns 0 or -1 (ERR). */
+/* Signs BODY for OPERATION at the current time with the provider's current
+ * credentials.  Returns 0 or -1 (ERR). */
 static int
 sign(struct dynamo_client *c, const char *operation, const char *body, size_t len,
      struct signed_headers *sh, struct dynamo_err *err)
@@ -215,10 +231,17 @@ sign(struct dynamo_client *c, const char *operation, const char *body, size_t le
     static const char content_type[] = "application/x-amz-json-1.0";
     struct dynamop_header hdrs[5];
     struct dynamop_sigv4_request req = {"POST", "/", NULL, hdrs, 0, body, len, 1};
-    struct dynamop_sigv4_creds creds = {c->access_key_id, c->secret_access_key,
-                                        c->session_token};
+    struct dynamop_sigv4_creds creds;
+    const char *token;
     char *authz = NULL;
 
+    /* This attempt's credentials: a copy, refreshed by the provider when they
+     * are about to expire, so a refresh in another thread never frees them. */
+    if (dynamop_credentials_get(c->credentials, 0, &c->creds, err) != 0)
+        return -1;
+    creds = (struct dynamop_sigv4_creds){c->creds.access_key_id, c->creds.secret_access_key,
+                                         c->creds.session_token};
+    token = c->creds.session_token;
     dynamop_sigv4_amz_date(time(NULL), sh->date);
     snprintf(sh->target_hdr, sizeof(sh->target_hdr), "X-Amz-Target: DynamoDB_20120810.%s",
              operation);
@@ -226,16 +249,16 @@ sign(struct dynamo_client *c, const char *operation, const char *body, size_t le
     hdrs[req.nheaders++] = (struct dynamop_header){"Host", c->host_hdr + 6};
     hdrs[req.nheaders++] = (struct dynamop_header){"X-Amz-Date", sh->date};
     hdrs[req.nheaders++] = (struct dynamop_header){"X-Amz-Target", sh->target_hdr + 14};
-    if (c->session_token != NULL)
-        hdrs[req.nheaders++] = (struct dynamop_header){"X-Amz-Security-Token", c->session_token};
+    if (token != NULL)
+        hdrs[req.nheaders++] = (struct dynamop_header){"X-Amz-Security-Token", token};
     if (dynamop_sigv4_authorization(&req, &creds, c->region, "dynamodb", sh->date,
                                     &c->sigcache, &authz, err) != 0)
         return -1;
     snprintf(sh->date_hdr, sizeof(sh->date_hdr), "X-Amz-Date: %s", sh->date);
     sh->authz_hdr = dynamop_malloc(strlen(authz) + 16);
-    if (c->session_token != NULL)
-        sh->token_hdr = dynamop_malloc(strlen(c->session_token) + 24);
-    if (sh->authz_hdr == NULL || (c->session_token != NULL && sh->token_hdr == NULL)) {
+    if (token != NULL)
+        sh->token_hdr = dynamop_malloc(strlen(token) + 24);
+    if (sh->authz_hdr == NULL || (token != NULL && sh->token_hdr == NULL)) {
         dynamop_free(authz);
         dynamop_err_nomem(err);
         return -1;
@@ -247,9 +270,8 @@ sign(struct dynamo_client *c, const char *operation, const char *body, size_t le
     sh->list[sh->n++] = sh->date_hdr;
     sh->list[sh->n++] = sh->target_hdr;
     sh->list[sh->n++] = sh->authz_hdr;
-    if (c->session_token != NULL) {
-        snprintf(sh->token_hdr, strlen(c->session_token) + 24, "X-Amz-Security-Token: %s",
-                 c->session_token);
+    if (token != NULL) {
+        snprintf(sh->token_hdr, strlen(token) + 24, "X-Amz-Security-Token: %s", token);
         sh->list[sh->n++] = sh->token_hdr;
     }
     return 0;
@@ -262,22 +284,28 @@ release_headers(struct signed_headers *sh)
     dynamop_free_secret(sh->token_hdr);
 }
 
-/* Sleeps a full-jitter delay before retry ATTEMPT (1 = first retry). */
-static void
-backoff(int attempt)
+/* After an ExpiredTokenException, forces the provider to refetch (once: a
+ * client whose copy is already behind just takes the newer credentials).
+ * Returns 1 when the next attempt would sign with other credentials. */
+static int
+credentials_renewed(struct dynamo_client *c, const struct dynamo_err *e)
 {
-    long cap = BACKOFF_BASE_MS << (attempt < 16 ? attempt : 16);
-    long ms = (long)arc4random_uniform((uint32_t)(cap < BACKOFF_CAP_MS ? cap : BACKOFF_CAP_MS));
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    struct dynamo_err ignored = {0};
+    unsigned long gen = c->creds.generation;
+    int rc;
 
-    nanosleep(&ts, NULL);
+    if (strcmp(e->type, "ExpiredTokenException") != 0 && strcmp(e->type, "ExpiredToken") != 0)
+        return 0;
+    rc = dynamop_credentials_get(c->credentials, DYNAMOP_CREDS_FORCE, &c->creds, &ignored);
+    return rc == 0 && c->creds.generation != gen;
 }
 
 /* One HTTP attempt.  Returns the decoded body, or NULL with ERR filled and
- * *RETRY saying whether the failure may be retried. */
+ * *RETRY saying whether the failure may be retried; an error answer's JSON
+ * goes to *ERROR_BODY when that is not NULL. */
 static json_t *
 attempt_once(struct dynamo_client *c, const char *operation, const char *body, size_t len,
-             enum dynamop_retry *retry, struct dynamo_err *err)
+             enum dynamop_retry *retry, json_t **error_body, struct dynamo_err *err)
 {
     struct signed_headers sh = {0};
     struct dynamop_http_resp resp;
@@ -290,21 +318,24 @@ attempt_once(struct dynamo_client *c, const char *operation, const char *body, s
         return NULL;
     }
     if (dynamop_http_post(c->http, c->url, sh.list, sh.n, body, len, &resp, &fail, err) != 0) {
-        release_headers(&sh);
+        /* A transfer cut short (or past the body cap) may still have
+         * brought a status and request id: they reach ERR below. */
         if (fail == DYNAMOP_HTTP_FAIL_CONNECT || fail == DYNAMOP_HTTP_FAIL_IO ||
             fail == DYNAMOP_HTTP_FAIL_TIMEOUT)
             *retry = DYNAMOP_RETRY_TRANSIENT;
-        return NULL;
-    }
-    release_headers(&sh);
-    if (resp.has_crc32 && dynamop_crc32(resp.body, resp.body_len) != resp.crc32) {
+    } else if (resp.has_crc32 && dynamop_crc32(resp.body, resp.body_len) != resp.crc32) {
         dynamop_err_set(err, DYNAMO_ERR_BAD_RESPONSE, "response body fails its x-amz-crc32 check");
         *retry = DYNAMOP_RETRY_TRANSIENT;
     } else if (resp.status != 200) {
         *retry = dynamop_decode_error(resp.status, resp.body, resp.body_len, resp.request_id, err);
+        if (*retry == DYNAMOP_RETRY_NO && err != NULL && credentials_renewed(c, err))
+            *retry = DYNAMOP_RETRY_TRANSIENT; /* signed again with the fresh credentials */
+        if (error_body != NULL)
+            *error_body = json_loadb(resp.body, resp.body_len, 0, NULL);
     } else {
         out = dynamop_decode_body(resp.body, resp.body_len, err);
     }
+    release_headers(&sh);
     if (out == NULL && err != NULL) {
         err->http_status = (int)resp.status;
         snprintf(err->request_id, sizeof(err->request_id), "%s", resp.request_id);
@@ -326,8 +357,8 @@ take_retry_tokens(struct dynamo_client *c, const struct dynamo_err *e)
 }
 
 static json_t *
-call_text(struct dynamo_client *c, const char *operation, const char *body,
-                  size_t len, struct dynamo_err *err)
+call_text(struct dynamo_client *c, const char *operation, const char *body, size_t len,
+          json_t **error_body, struct dynamo_err *err)
 {
     struct dynamo_err e;
     enum dynamop_retry retry;
@@ -337,7 +368,11 @@ call_text(struct dynamo_client *c, const char *operation, const char *body,
         json_t *out;
 
         memset(&e, 0, sizeof(e));
-        out = attempt_once(c, operation, body, len, &retry, &e);
+        if (error_body != NULL) {
+            json_decref(*error_body);
+            *error_body = NULL;
+        }
+        out = attempt_once(c, operation, body, len, &retry, error_body, &e);
         if (out != NULL) {
             c->retry_tokens += spent ? spent : 1;
             if (c->retry_tokens > RETRY_QUOTA)
@@ -350,7 +385,9 @@ call_text(struct dynamo_client *c, const char *operation, const char *body,
             dynamop_err_copy(err, &e);
             return NULL;
         }
-        backoff(attempt);
+        /* Retry ATTEMPT waits up to BASE * 2^(ATTEMPT-1): the first retry at
+         * most the base delay, as in the SDKs' standard mode. */
+        dynamop_backoff_sleep(attempt - 1, BACKOFF_BASE_MS, BACKOFF_CAP_MS);
     }
 }
 
@@ -358,9 +395,18 @@ json_t *
 dynamo_call(struct dynamo_client *c, const char *operation, const json_t *request,
             struct dynamo_err *err)
 {
+    return dynamop_call_detail(c, operation, request, NULL, err);
+}
+
+json_t *
+dynamop_call_detail(struct dynamo_client *c, const char *operation, const json_t *request,
+                    json_t **error_body, struct dynamo_err *err)
+{
     char *body;
     json_t *out;
 
+    if (error_body != NULL)
+        *error_body = NULL;
     if (c == NULL || operation == NULL || !valid_operation(operation) ||
         !json_is_object(request)) {
         dynamop_err_set(err, DYNAMO_ERR_INVALID, "dynamo_call: needs a client, an operation "
@@ -372,7 +418,7 @@ dynamo_call(struct dynamo_client *c, const char *operation, const json_t *reques
         dynamop_err_nomem(err);
         return NULL;
     }
-    out = call_text(c, operation, body, strlen(body), err);
+    out = call_text(c, operation, body, strlen(body), error_body, err);
     free(body);
     return out;
 }

@@ -155,8 +155,9 @@ json_t *dynamop_typed_new(const char *tag, json_t *v);
  * L an array, M an object, SS / BS arrays of strings, NS an array of
  * numbers.  L and M contents are the caller's to walk.  Returns 0, or -1
  * with ERR set to DYNAMO_ERR_BAD_RESPONSE naming PATH. */
-int dynamop_typed_split(const json_t *typed, enum dynamop_type_tag *tag, const json_t **value,
-                        const struct dynamop_path *path, struct dynamo_err *err);
+int dynamop_typed_split(const json_t *typed, enum dynamop_type_tag *tag,
+                        const json_t **value, const struct dynamop_path *path,
+                        struct dynamo_err *err);
 
 /* Iteration over a const jansson object: jansson's iterators take a
  * non-const json_t although they do not modify it. */

@@ -83,6 +83,15 @@ DYNAMO_EXPORT int dynamo_create_all(struct dynamo *d, struct web_ctx *ctx, int w
 DYNAMO_EXPORT int dynamo_destroy_all(struct dynamo *d, struct web_ctx *ctx, int wait,
                                      struct dynamo_err *err);
 
+/*
+ * Drift check: compares every declared table with the live one (key schema,
+ * billing mode and capacity, indexes, stream, TTL).  *DIFFERENCES receives an
+ * array of strings, "users: hash key: username S declared, live table has id
+ * S" (new; empty when all match; a missing table is a difference too).
+ */
+DYNAMO_EXPORT int dynamo_check_tables(struct dynamo *d, struct web_ctx *ctx,
+                                      json_t **differences, struct dynamo_err *err);
+
 #ifdef __cplusplus
 }
 #endif

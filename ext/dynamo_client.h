@@ -71,15 +71,80 @@ struct dynamo_err {
 /* A fixed, human-readable name for CODE; never NULL. */
 DYNAMO_EXPORT const char *dynamo_strerror(enum dynamo_code code);
 
+/* ---- credentials and region ---------------------------------------- */
+
+/*
+ * A credentials provider: static keys, or the AWS SDKs' default chain.  One
+ * provider may be shared by every client of an app, from any number of
+ * threads: temporary credentials are refreshed under a lock before they
+ * expire, and each client signs with its own copy.
+ */
+struct dynamo_credentials;
+
+/* How dynamo_credentials_new_chain() and dynamo_region_resolve() look
+ * settings up.  Valid when zeroed. */
+struct dynamo_credentials_options {
+    /* The value of NAME (AWS_PROFILE, AWS_CONFIG_FILE, HOME, ...) or NULL;
+     * an empty value counts as unset.  Called only during the two functions
+     * above (values are copied).  NULL: the process environment. */
+    const char *(*lookup)(void *arg, const char *name);
+    void *lookup_arg;
+    int no_network;          /* 1: environment and shared files only */
+    long connect_timeout_ms; /* container and instance metadata; 0: 1000 */
+    long request_timeout_ms; /* 0: 3000 */
+};
+
+/* A provider that always hands out these keys (TOKEN may be NULL).  Strings
+ * are copied.  New: free with dynamo_credentials_free(). */
+DYNAMO_EXPORT struct dynamo_credentials *
+dynamo_credentials_new_static(const char *access_key_id, const char *secret_access_key,
+                              const char *session_token, struct dynamo_err *err) DYNAMO_WUR;
+/*
+ * The default chain, first source with credentials wins:
+ *   1. AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (both or neither),
+ *      AWS_SESSION_TOKEN;
+ *   2. profile AWS_PROFILE (default "default") in AWS_SHARED_CREDENTIALS_FILE
+ *      (~/.aws/credentials, "[NAME]") over AWS_CONFIG_FILE (~/.aws/config,
+ *      "[profile NAME]" or "[default]"): aws_access_key_id,
+ *      aws_secret_access_key, aws_session_token;
+ *   3. container credentials: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI (on
+ *      169.254.170.2) or _FULL_URI (https, or http to a loopback host), with
+ *      AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE or _TOKEN;
+ *   4. EC2 instance metadata, IMDSv2 (AWS_EC2_METADATA_SERVICE_ENDPOINT,
+ *      default http://169.254.169.254), unless AWS_EC2_METADATA_DISABLED=true.
+ * Steps 1-2 are read here; 3-4 are only contacted on first use (no network
+ * I/O here), then refreshed before they expire.  A profile that needs
+ * role_arn, SSO, web identity or credential_process fails here with
+ * DYNAMO_ERR_CONFIG ("not supported"); so do a half-set pair, a named
+ * profile that does not exist, a bad file (FILE:LINE:COL) and a refused
+ * FULL_URI.  NULL OPTS: all defaults.  New: free with dynamo_credentials_free().
+ */
+DYNAMO_EXPORT struct dynamo_credentials *
+dynamo_credentials_new_chain(const struct dynamo_credentials_options *opts,
+                             struct dynamo_err *err) DYNAMO_WUR;
+/* Frees P; NULL does nothing.  Every client using P must be freed first. */
+DYNAMO_EXPORT void dynamo_credentials_free(struct dynamo_credentials *p);
+/* Where P's credentials come from: "static", "environment", "profile NAME",
+ * "container" or "instance metadata".  Borrowed: valid as P. */
+DYNAMO_EXPORT const char *dynamo_credentials_source(const struct dynamo_credentials *p);
+
+/* The region: AWS_REGION, AWS_DEFAULT_REGION, the profile's "region" (files
+ * as above), else "us-east-1", into OUT (SIZE bytes).  Returns 0, or -1 with
+ * DYNAMO_ERR_CONFIG (a bad file, a region that is not [A-Za-z0-9-]). */
+DYNAMO_EXPORT int dynamo_region_resolve(const struct dynamo_credentials_options *opts,
+                                        char *out, size_t size, struct dynamo_err *err);
+
 /* ---- the client ----------------------------------------------------- */
 
 /* Options; every field may be left zero / NULL.  Strings are copied. */
 struct dynamo_client_config {
     const char *region;            /* NULL: "us-east-1" */
     const char *endpoint;          /* NULL: https://dynamodb.REGION.amazonaws.com */
-    const char *access_key_id;     /* required */
-    const char *secret_access_key; /* required */
+    const char *access_key_id;     /* static keys, or NULL to use credentials */
+    const char *secret_access_key; /* required with access_key_id */
     const char *session_token;     /* NULL: none */
+    /* Borrowed, must outlive the client; used when access_key_id is NULL. */
+    struct dynamo_credentials *credentials;
     const char *ca_bundle;         /* extra CA file for TLS, NULL: system CAs */
     long connect_timeout_ms;       /* 0: 3000 */
     long request_timeout_ms;       /* 0: 10000 */
@@ -167,6 +232,47 @@ DYNAMO_EXPORT struct dynamo_pager *dynamo_pager_new(struct dynamo_client *client
  * the end (ERR untouched) or on error (ERR filled). */
 DYNAMO_EXPORT const json_t *dynamo_pager_next(struct dynamo_pager *p, struct dynamo_err *err);
 DYNAMO_EXPORT void dynamo_pager_free(struct dynamo_pager *p);
+
+/* ---- batches -------------------------------------------------------- */
+
+/*
+ * BatchGetItem for any number of keys.  REQUEST_ITEMS has the shape of the
+ * API's RequestItems ({"users": {"Keys": [...], "ProjectionExpression": ...}})
+ * with no limit on the keys: they are sent 100 at a time and UnprocessedKeys
+ * are retried with backoff.  *RESPONSES receives {"users": [items]} (new;
+ * items in no particular order).  On failure (DYNAMO_ERR_THROTTLED when keys
+ * stay unprocessed after 8 rounds, or the error of a failed call) returns -1
+ * and, when UNPROCESSED is not NULL, *UNPROCESSED receives every key not
+ * read, in RequestItems shape (new).
+ */
+DYNAMO_EXPORT int dynamo_batch_get(struct dynamo_client *client, const json_t *request_items,
+                                   json_t **responses, json_t **unprocessed,
+                                   struct dynamo_err *err);
+/* BatchWriteItem for any number of writes ({"users": [{"PutRequest": {"Item":
+ * ...}}, {"DeleteRequest": {"Key": ...}}]}), 25 at a time, UnprocessedItems
+ * retried as above; *UNPROCESSED as above. */
+DYNAMO_EXPORT int dynamo_batch_write(struct dynamo_client *client, const json_t *request_items,
+                                     json_t **unprocessed, struct dynamo_err *err);
+
+/* ---- transactions --------------------------------------------------- */
+
+/*
+ * TransactWriteItems with ACTIONS (the TransactItems array, 1 to 100 of
+ * {"Put" | "Update" | "Delete" | "ConditionCheck": {...}}) and an optional
+ * idempotency TOKEN (ClientRequestToken, NULL: none).  On cancellation:
+ * -1 with DYNAMO_ERR_TXN_CANCELLED and, when REASONS is not NULL, *REASONS
+ * receives the CancellationReasons array (new): one {"Code", "Message"} per
+ * action, in order, Code "None" for the actions that did not fail.
+ */
+DYNAMO_EXPORT int dynamo_transact_write(struct dynamo_client *client, const json_t *actions,
+                                        const char *token, json_t **reasons,
+                                        struct dynamo_err *err);
+/* TransactGetItems with GETS ([{"Get": {"TableName", "Key", ...}}, ...]).
+ * *ITEMS receives one typed item per Get, in order, null when absent (new).
+ * REASONS as dynamo_transact_write(). */
+DYNAMO_EXPORT int dynamo_transact_get(struct dynamo_client *client, const json_t *gets,
+                                      json_t **items, json_t **reasons,
+                                      struct dynamo_err *err);
 
 /* ---- tables --------------------------------------------------------- */
 

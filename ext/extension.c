@@ -5,8 +5,8 @@
  * Per app: the configuration and the parsed tables file, read once at
  * dynamo_init_app().  Per app context: a client (one keep-alive connection)
  * and the table handles, made on first use and freed by the context's
- * teardown, so each worker thread has its own connection and nothing is
- * shared between threads.
+ * teardown, so each worker thread has its own connection.  The one thing
+ * shared between threads is the app's credentials provider, which locks.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,6 +61,7 @@ dynamo_free(struct dynamo *d)
         return;
     dynamop_tables_free(d->tables);
     dynamop_config_release(&d->config);
+    dynamo_credentials_free(d->credentials);
     dynamop_free(d);
 }
 
@@ -77,6 +78,9 @@ dynamo_init_app(struct dynamo *d, struct web_app *app, struct dynamo_err *err)
     }
     if (dynamop_config_read(&d->config, app, err) != 0)
         return -1;
+    if ((d->credentials = dynamop_config_credentials(app, err)) == NULL)
+        return -1;
+    d->config.client.credentials = d->credentials;
     path = web_config_get(app, "DYNAMO_TABLES_FILE");
     d->tables = dynamop_tables_load(path != NULL ? path : "dynamo.conf", err);
     if (d->tables == NULL)

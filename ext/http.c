@@ -17,6 +17,9 @@
 #include "http.h"
 #include "internal.h"
 
+/* A body buffer larger than this is freed before the next transfer. */
+#define KEEP_BODY_BYTES (1024u * 1024u)
+
 struct dynamop_http {
     CURL *curl;
     char errbuf[CURL_ERROR_SIZE];
@@ -55,6 +58,8 @@ on_body(char *data, size_t size, size_t nmemb, void *udata)
             h->overflow = 1;
             return 0;
         }
+        if (cap > DYNAMOP_HTTP_MAX_BODY + 1)
+            cap = DYNAMOP_HTTP_MAX_BODY + 1; /* never twice the cap for a body at it */
         grown = dynamop_reallocarray(h->body, cap, 1);
         if (grown == NULL)
             return 0;
@@ -227,6 +232,12 @@ header_list(const char *const *headers, size_t n)
 static void
 reset_response(struct dynamop_http *h)
 {
+    if (h->cap > KEEP_BODY_BYTES) {
+        /* One big answer must not pin megabytes for the client's lifetime. */
+        dynamop_free(h->body);
+        h->body = NULL;
+        h->cap = 0;
+    }
     h->len = 0;
     if (h->body != NULL)
         h->body[0] = '\0';
@@ -248,6 +259,7 @@ dynamop_http_post(struct dynamop_http *h, const char *url, const char *const *he
     CURLcode rc;
 
     *fail = DYNAMOP_HTTP_FAIL_FATAL;
+    *resp = (struct dynamop_http_resp){.body = "", .request_id = ""};
     if (list == NULL) {
         dynamop_err_nomem(err);
         return -1;
@@ -262,16 +274,19 @@ dynamop_http_post(struct dynamop_http *h, const char *url, const char *const *he
     curl_slist_free_all(list);
     if (curl_easy_getinfo(h->curl, CURLINFO_NUM_CONNECTS, &connects) == CURLE_OK)
         h->connections += connects;
+    /* Even a failed transfer may have brought the answer's head (a body cut
+     * short or past the cap): its status and request id help whoever reads
+     * the error.  curl resets the status to 0 at each transfer's start. */
+    curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &resp->status);
+    resp->request_id = h->request_id;
     if (rc != CURLE_OK) {
         *fail = classify(rc);
         report_failure(h, rc, *fail, err);
         return -1;
     }
     *fail = DYNAMOP_HTTP_FAIL_NONE;
-    curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &resp->status);
     resp->body = h->body != NULL ? h->body : "";
     resp->body_len = h->len;
-    resp->request_id = h->request_id;
     resp->has_crc32 = h->has_crc32;
     resp->crc32 = h->crc32;
     return 0;

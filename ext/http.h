@@ -51,7 +51,8 @@ void dynamop_http_free(struct dynamop_http *h);
  * POSTs BODY to URL with HEADERS ("Name: value", NHEADERS of them).  Returns
  * 0 with RESP filled whatever the HTTP status, or -1 with ERR filled
  * (DYNAMO_ERR_NETWORK / _TIMEOUT / _BAD_RESPONSE / _CONFIG) and *FAIL saying
- * how it failed.
+ * how it failed; RESP's status and request_id then tell what of the
+ * answer's head arrived (0 and "" when none), its body is empty.
  */
 int dynamop_http_post(struct dynamop_http *h, const char *url, const char *const *headers,
                       size_t nheaders, const char *body, size_t body_len,

@@ -45,7 +45,20 @@ void dynamop_err_nomem(struct dynamo_err *err);
 /* Copies SRC (a local error) into DST, unless DST is NULL or already set. */
 void dynamop_err_copy(struct dynamo_err *dst, const struct dynamo_err *src);
 
+/* ---- backoff (backoff.c) ---------------------------------------------- */
+/* A full-jitter delay for retry ATTEMPT (1 = first retry): uniform in
+ * [0, min(CAP_MS, BASE_MS * 2^ATTEMPT)). */
+long dynamop_backoff_ms(int attempt, long base_ms, long cap_ms);
+/* Sleeps dynamop_backoff_ms(ATTEMPT, BASE_MS, CAP_MS). */
+void dynamop_backoff_sleep(int attempt, long base_ms, long cap_ms);
+
 /* ---- the client (client.c) --------------------------------------------- */
+/* dynamo_call(), and when DynamoDB answers with an error, *ERROR_BODY
+ * receives its JSON body (new; NULL otherwise) for fields beyond __type and
+ * message, such as TransactionCanceledException's CancellationReasons. */
+json_t *dynamop_call_detail(struct dynamo_client *c, const char *operation,
+                            const json_t *request, json_t **error_body,
+                            struct dynamo_err *err);
 /* Borrowed: valid until dynamo_client_free(). */
 const char *dynamop_client_region(const struct dynamo_client *c);
 

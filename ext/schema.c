@@ -28,6 +28,37 @@ name_listed(const json_t *names, const char *name)
     return 0;
 }
 
+/* 0 when the live table T has the declared keys; else -1 with
+ * DYNAMO_ERR_CONFIG listing the differences (or the DescribeTable error). */
+static int
+same_keys(struct dynamo_table *t, struct dynamo_err *err)
+{
+    json_t *desc = NULL, *diff = json_array();
+    int rc = -1;
+
+    if (diff == NULL) {
+        dynamop_err_nomem(err);
+        return -1;
+    }
+    if (dynamo_describe_table(t->client, t->full_name, &desc, err) != 0)
+        goto out;
+    if (dynamop_table_key_drift(t->decl, desc, diff) != 0) {
+        dynamop_err_nomem(err);
+        goto out;
+    }
+    if (json_array_size(diff) > 0) {
+        dynamop_err_set(err, DYNAMO_ERR_CONFIG, "table %s exists with other keys than "
+                        "declared (%s); not using it", t->full_name,
+                        json_string_value(json_array_get(diff, 0)));
+        goto out;
+    }
+    rc = 0;
+out:
+    json_decref(desc);
+    json_decref(diff);
+    return rc;
+}
+
 /* Sends CreateTable for table I unless it exists; *CREATED says whether it
  * was created by us.  Returns 0 or -1 (ERR). */
 static int
@@ -40,7 +71,7 @@ create_one(struct dynamo *d, struct dynamo_table *t, const json_t *existing, int
 
     *created = 0;
     if (name_listed(existing, dynamo_table_full_name(t)))
-        return 0;
+        return same_keys(t, err);
     req = dynamop_table_create_request(t->decl, d->config.prefix, err);
     if (req == NULL)
         return -1;

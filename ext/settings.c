@@ -6,11 +6,17 @@
  * DYNAMO_LOCAL_HOST and DYNAMO_LOCAL_PORT; AWS_ACCESS_KEY_ID and
  * AWS_SECRET_ACCESS_KEY come together or not at all; AWS_REGION defaults to
  * us-east-1.  Then the AWS SDKs' own: AWS_DEFAULT_REGION,
- * AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL, AWS_CA_BUNDLE, AWS_MAX_ATTEMPTS.
+ * AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL, AWS_CA_BUNDLE, AWS_MAX_ATTEMPTS,
+ * and the rest of the credentials chain (credentials.c): AWS_PROFILE and the
+ * shared files, container and instance-metadata credentials.  Every key the
+ * chain reads goes through web_config_get(), so the app's config can set
+ * AWS_PROFILE as well as the environment.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "credentials.h"
 #include "extension.h"
 #include "internal.h"
 
@@ -71,31 +77,45 @@ read_endpoint(struct dynamop_config *cfg, const struct web_app *app, struct dyna
     return dup_into(&cfg->endpoint, url ? url : get(app, "AWS_ENDPOINT_URL"), err);
 }
 
-static int
-read_credentials(struct dynamop_config *cfg, const struct web_app *app, int local,
-                 struct dynamo_err *err)
+/* The chain's lookup: the app's config, the environment first. */
+static const char *
+app_lookup(void *arg, const char *name)
 {
-    const char *id = get(app, "AWS_ACCESS_KEY_ID"), *secret = get(app, "AWS_SECRET_ACCESS_KEY");
+    return web_config_get(arg, name);
+}
 
-    if ((id == NULL) != (secret == NULL)) {
-        dynamop_err_set(err, DYNAMO_ERR_CONFIG, "%s is set but %s is not: set both or "
-                        "neither", id ? "AWS_ACCESS_KEY_ID" : "AWS_SECRET_ACCESS_KEY",
-                        id ? "AWS_SECRET_ACCESS_KEY" : "AWS_ACCESS_KEY_ID");
-        return -1;
-    }
-    if (id == NULL && local) {
-        id = LOCAL_ACCESS_KEY;
-        secret = LOCAL_SECRET_KEY;
-    } else if (id == NULL) {
-        dynamop_err_set(err, DYNAMO_ERR_CONFIG, "no AWS credentials: set AWS_ACCESS_KEY_ID "
-                        "and AWS_SECRET_ACCESS_KEY (or DYNAMO_ENABLE_LOCAL)");
-        return -1;
-    }
-    if (dup_into(&cfg->access_key_id, id, err) != 0 ||
-        dup_into(&cfg->secret_access_key, secret, err) != 0 ||
-        dup_into(&cfg->session_token, get(app, "AWS_SESSION_TOKEN"), err) != 0)
-        return -1;
-    return 0;
+/* The chain options for APP; with DYNAMO_ENABLE_LOCAL no metadata source is
+ * ever contacted (a laptop has none, and Local checks only the keys' shape). */
+static struct dynamo_credentials_options
+app_options(const struct web_app *app)
+{
+    struct dynamo_credentials_options o = {0};
+
+    o.lookup = app_lookup;
+    o.lookup_arg = (void *)(uintptr_t)app; /* only ever read through web_config_get */
+    o.no_network = web_config_bool(app, "DYNAMO_ENABLE_LOCAL", 0, NULL) > 0;
+    return o;
+}
+
+struct dynamo_credentials *
+dynamop_config_credentials(const struct web_app *app, struct dynamo_err *err)
+{
+    struct dynamo_credentials_options o = app_options(app);
+    struct dynamo_err e = {0};
+    struct dynamo_credentials *p;
+    int none;
+
+    /* Explicit keys (config or environment) are the chain's first step, with
+     * flask-dynamo's error when only one of the pair is set. */
+    p = dynamop_credentials_chain(&o, &none, &e);
+    if (p != NULL)
+        return p;
+    if (none && o.no_network)
+        return dynamo_credentials_new_static(LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY, NULL, err);
+    if (none)
+        dynamop_err_set(err, DYNAMO_ERR_CONFIG, "%.200s (or DYNAMO_ENABLE_LOCAL)", e.text);
+    dynamop_err_copy(err, &e);
+    return NULL;
 }
 
 /* A KEY in [MIN, MAX] into *OUT (0 when unset). */
@@ -131,14 +151,13 @@ int
 dynamop_config_read(struct dynamop_config *cfg, const struct web_app *app,
                     struct dynamo_err *err)
 {
-    const char *region = get(app, "AWS_REGION");
+    struct dynamo_credentials_options o = app_options(app);
+    char region[64];
 
     memset(cfg, 0, sizeof(*cfg));
-    region = region ? region : get(app, "AWS_DEFAULT_REGION");
     if (read_endpoint(cfg, app, err) != 0 ||
-        read_credentials(cfg, app, web_config_bool(app, "DYNAMO_ENABLE_LOCAL", 0, NULL) > 0,
-                         err) != 0 ||
-        dup_into(&cfg->region, region ? region : "us-east-1", err) != 0 ||
+        dynamo_region_resolve(&o, region, sizeof(region), err) != 0 ||
+        dup_into(&cfg->region, region, err) != 0 ||
         dup_into(&cfg->ca_bundle, get(app, "AWS_CA_BUNDLE"), err) != 0 ||
         dup_into(&cfg->prefix, get(app, "DYNAMO_TABLE_PREFIX"), err) != 0 ||
         read_limits(cfg, app, err) != 0) {
@@ -147,9 +166,6 @@ dynamop_config_read(struct dynamop_config *cfg, const struct web_app *app,
     }
     cfg->client.region = cfg->region;
     cfg->client.endpoint = cfg->endpoint;
-    cfg->client.access_key_id = cfg->access_key_id;
-    cfg->client.secret_access_key = cfg->secret_access_key;
-    cfg->client.session_token = cfg->session_token;
     cfg->client.ca_bundle = cfg->ca_bundle;
     return 0;
 }
@@ -159,9 +175,6 @@ dynamop_config_release(struct dynamop_config *cfg)
 {
     dynamop_free(cfg->region);
     dynamop_free(cfg->endpoint);
-    dynamop_free(cfg->access_key_id);
-    dynamop_free_secret(cfg->secret_access_key);
-    dynamop_free_secret(cfg->session_token);
     dynamop_free(cfg->ca_bundle);
     dynamop_free(cfg->prefix);
     memset(cfg, 0, sizeof(*cfg));

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <curl/curl.h>
 #include <jansson.h>
 
 #include "testutil.h"
@@ -101,6 +102,9 @@ START_TEST(test_not_found_and_errors)
     r = request("POST", "/users/alice", "{}");
     assert_json_error(&r, 405);
     tu_http_free(&r);
+    r = request("PATCH", "/users", "{}");
+    assert_json_error(&r, 405);
+    tu_http_free(&r);
 }
 END_TEST
 
@@ -116,6 +120,81 @@ START_TEST(test_percent_decoded_key_and_groups)
     j = body_json(&r);
     ck_assert_str_eq(json_string_value(json_object_get(j, "name")), "team one");
     json_decref(j);
+    tu_http_free(&r);
+}
+END_TEST
+
+START_TEST(test_delete)
+{
+    struct tu_http r = request("PUT", "/users/to-delete", "{\"a\":1}");
+
+    ck_assert_msg(r.status == 201 || r.status == 200, "%ld %s", r.status, r.body);
+    tu_http_free(&r);
+    r = request("DELETE", "/users/to-delete", NULL);
+    ck_assert_msg(r.status == 204, "%ld %s", r.status, r.body);
+    ck_assert_uint_eq(r.body_len, 0);
+    tu_http_free(&r);
+    r = request("GET", "/users/to-delete", NULL);
+    assert_json_error(&r, 404);
+    tu_http_free(&r);
+    r = request("DELETE", "/users/to-delete", NULL);
+    assert_json_error(&r, 404);
+    tu_http_free(&r);
+}
+END_TEST
+
+/* Lists groups page by page with the cursor until it is null. */
+START_TEST(test_list_pages)
+{
+    char path[128];
+    struct tu_http r;
+    json_t *seen = json_object(), *page;
+    const char *cursor = NULL;
+    char cur[256] = "";
+    int pages = 0;
+
+    for (int i = 0; i < 7; i++) {
+        snprintf(path, sizeof(path), "/groups/page-%d", i);
+        r = request("PUT", path, "{\"n\":1}");
+        ck_assert_msg(r.status == 201 || r.status == 200, "%ld %s", r.status, r.body);
+        tu_http_free(&r);
+    }
+    do {
+        size_t i;
+        json_t *item;
+
+        snprintf(path, sizeof(path), "/groups?limit=3%s%s", cursor ? "&cursor=" : "",
+                 cursor ? cur : "");
+        r = request("GET", path, NULL);
+        ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+        page = body_json(&r);
+        ck_assert_int_le(json_array_size(json_object_get(page, "items")), 3);
+        json_array_foreach(json_object_get(page, "items"), i, item)
+            json_object_set(seen, json_string_value(json_object_get(item, "name")), item);
+        cursor = json_string_value(json_object_get(page, "cursor"));
+        ck_assert(cursor != NULL || json_is_null(json_object_get(page, "cursor")));
+        if (cursor != NULL) {
+            /* A cursor goes back percent-encoded: it is a key value. */
+            char *esc = curl_easy_escape(NULL, cursor, 0);
+
+            snprintf(cur, sizeof(cur), "%s", esc);
+            curl_free(esc);
+        }
+        json_decref(page);
+        tu_http_free(&r);
+        ck_assert_int_lt(++pages, 50);
+    } while (cursor != NULL);
+    for (int i = 0; i < 7; i++) {
+        snprintf(path, sizeof(path), "page-%d", i);
+        ck_assert_msg(json_object_get(seen, path) != NULL, "%s not listed", path);
+    }
+    ck_assert_int_ge(pages, 3);
+    json_decref(seen);
+    r = request("GET", "/groups?limit=0", NULL);
+    assert_json_error(&r, 400);
+    tu_http_free(&r);
+    r = request("GET", "/groups?limit=abc", NULL);
+    assert_json_error(&r, 400);
     tu_http_free(&r);
 }
 END_TEST
@@ -142,6 +221,8 @@ main(void)
     tcase_add_test(tc, test_put_get_round_trip);
     tcase_add_test(tc, test_not_found_and_errors);
     tcase_add_test(tc, test_percent_decoded_key_and_groups);
+    tcase_add_test(tc, test_delete);
+    tcase_add_test(tc, test_list_pages);
     tcase_add_test(tc, test_healthz);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);

@@ -194,6 +194,120 @@ START_TEST(test_client_update_delete_and_pages)
 }
 END_TEST
 
+/* RequestItems for N items of TABLE: puts ({"PutRequest": ...}), deletes,
+ * or keys for a BatchGetItem. */
+static json_t *
+batch_items(const char *table, int n, const char *kind)
+{
+    json_t *list = json_array();
+    char id[32];
+
+    for (int i = 0; i < n; i++) {
+        snprintf(id, sizeof(id), "batch-%04d", i);
+        if (strcmp(kind, "put") == 0)
+            json_array_append_new(list, json_pack("{s:{s:{s:{s:s}, s:{s:s}}}}", "PutRequest",
+                                                  "Item", "id", "S", id, "n", "N", "7"));
+        else if (strcmp(kind, "delete") == 0)
+            json_array_append_new(list, json_pack("{s:{s:{s:{s:s}}}}", "DeleteRequest", "Key",
+                                                  "id", "S", id));
+        else
+            json_array_append_new(list, json_pack("{s:{s:s}}", "id", "S", id));
+    }
+    if (strcmp(kind, "get") == 0)
+        return json_pack("{s:{s:o, s:b}}", table, "Keys", list, "ConsistentRead", 1);
+    return json_pack("{s:o}", table, list);
+}
+
+START_TEST(test_client_batches)
+{
+    struct dynamo_client *c = new_client();
+    struct dynamo_err err = {0};
+    json_t *items, *resp = NULL, *left = NULL, *count;
+    char name[64];
+
+    tu_unique("it-batch", name, sizeof(name));
+    make_table(c, name);
+    /* 130 writes: six BatchWriteItem calls of at most 25. */
+    items = batch_items(name, 130, "put");
+    ck_assert_msg(dynamo_batch_write(c, items, &left, &err) == 0, "write: %s", err.text);
+    ck_assert_ptr_null(left);
+    json_decref(items);
+    /* 130 keys: two BatchGetItem calls of at most 100; every item back. */
+    items = batch_items(name, 130, "get");
+    ck_assert_msg(dynamo_batch_get(c, items, &resp, &left, &err) == 0, "get: %s", err.text);
+    ck_assert_int_eq(json_array_size(json_object_get(resp, name)), 130);
+    json_decref(resp);
+    json_decref(items);
+    /* Deletes too, then a count shows the table empty. */
+    items = batch_items(name, 130, "delete");
+    ck_assert_int_eq(dynamo_batch_write(c, items, NULL, &err), 0);
+    json_decref(items);
+    items = json_pack("{s:s, s:s, s:b}", "TableName", name, "Select", "COUNT",
+                      "ConsistentRead", 1);
+    count = dynamo_call(c, "Scan", items, &err);
+    ck_assert_ptr_nonnull(count);
+    ck_assert_int_eq(json_integer_value(json_object_get(count, "Count")), 0);
+    json_decref(count);
+    json_decref(items);
+    /* A malformed request is refused before anything is sent. */
+    items = json_pack("{s:i}", name, 1);
+    ck_assert_int_eq(dynamo_batch_write(c, items, &left, &err), -1);
+    ck_assert_int_eq(err.code, DYNAMO_ERR_INVALID);
+    json_decref(items);
+    ck_assert_int_eq(dynamo_delete_table(c, name, NULL), 0);
+    dynamo_client_free(c);
+}
+END_TEST
+
+START_TEST(test_client_transactions)
+{
+    struct dynamo_client *c = new_client();
+    struct dynamo_err err = {0};
+    json_t *actions, *reasons = NULL, *gets, *items = NULL;
+    char name[64];
+
+    tu_unique("it-txn", name, sizeof(name));
+    make_table(c, name);
+    actions = json_pack("[{s:{s:s, s:{s:{s:s}}}}, {s:{s:s, s:{s:{s:s}}}}]", "Put", "TableName",
+                        name, "Item", "id", "S", "a", "Put", "TableName", name, "Item", "id",
+                        "S", "b");
+    ck_assert_msg(dynamo_transact_write(c, actions, "token-1", &reasons, &err) == 0, "%s",
+                  err.text);
+    ck_assert_ptr_null(reasons);
+    json_decref(actions);
+    /* The first action's condition fails: the whole transaction is
+     * cancelled, with one reason per action. */
+    actions = json_pack("[{s:{s:s, s:{s:{s:s}}, s:s}}, {s:{s:s, s:{s:{s:s}}}}]",
+                        "ConditionCheck", "TableName", name, "Key", "id", "S", "a",
+                        "ConditionExpression", "attribute_not_exists(id)", "Put", "TableName",
+                        name, "Item", "id", "S", "c");
+    ck_assert_int_eq(dynamo_transact_write(c, actions, NULL, &reasons, &err), -1);
+    ck_assert_int_eq(err.code, DYNAMO_ERR_TXN_CANCELLED);
+    ck_assert_str_eq(err.type, "TransactionCanceledException");
+    ck_assert_int_eq(json_array_size(reasons), 2);
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(reasons, 0), "Code")),
+                     "ConditionalCheckFailed");
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(reasons, 1), "Code")),
+                     "None");
+    json_decref(reasons);
+    json_decref(actions);
+    memset(&err, 0, sizeof(err));
+    gets = json_pack("[{s:{s:s, s:{s:{s:s}}}}, {s:{s:s, s:{s:{s:s}}}}]", "Get", "TableName",
+                     name, "Key", "id", "S", "b", "Get", "TableName", name, "Key", "id", "S",
+                     "c");
+    ck_assert_msg(dynamo_transact_get(c, gets, &items, NULL, &err) == 0, "%s", err.text);
+    ck_assert_int_eq(json_array_size(items), 2);
+    ck_assert_str_eq(json_string_value(json_object_get(
+                         json_object_get(json_array_get(items, 0), "id"), "S")),
+                     "b");
+    ck_assert(json_is_null(json_array_get(items, 1))); /* "c" was never written */
+    json_decref(items);
+    json_decref(gets);
+    ck_assert_int_eq(dynamo_delete_table(c, name, NULL), 0);
+    dynamo_client_free(c);
+}
+END_TEST
+
 START_TEST(test_client_unreachable)
 {
     struct dynamo_client_config cfg = {0};
@@ -300,6 +414,121 @@ START_TEST(test_extension_create_all)
 }
 END_TEST
 
+/* Writes TEXT to a new temporary file; its path goes to PATH (size 64). */
+static void
+temp_file(const char *text, char *path)
+{
+    int fd;
+
+    snprintf(path, 64, "/tmp/dynamo-fcgi-tables-XXXXXX");
+    fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, text, strlen(text)), (long)strlen(text));
+    close(fd);
+}
+
+static const char full_text[] =
+    "[table events]\nhash_key = user_id S\nrange_key = ts N\n"
+    "ttl_attribute = expires_at\nstream = NEW_AND_OLD_IMAGES\n"
+    "[index events.by_type]\ntype = global\nhash_key = type S\nrange_key = ts N\n"
+    "[index events.by_title]\nhash_key = title S\nprojection = KEYS_ONLY\n"
+    "[index events.by_kind]\ntype = local\nhash_key = user_id S\nrange_key = kind S\n"
+    "projection = INCLUDE\nproject = title body\n";
+
+/* Two GSIs, an LSI, TTL and a stream are created as declared; drift shows
+ * once the live table is changed behind the app's back. */
+START_TEST(test_extension_full_table_and_drift)
+{
+    char path[64], prefix[64];
+    struct dynamo *d;
+    struct web_app *app;
+    struct dynamo_err err = {0};
+    int ran = 0;
+
+    temp_file(full_text, path);
+    snprintf(prefix, sizeof(prefix), "it-full-%ld-", (long)getpid());
+    app = new_app(path, prefix, &d);
+    WEB_WITH_APP_CONTEXT(app, ctx)
+    {
+        struct dynamo_table *t;
+        json_t *desc = NULL, *diff = NULL, *req, *resp;
+
+        ck_assert_msg(dynamo_create_all(d, ctx, 1, &err) == 0, "create_all: %s", err.text);
+        t = dynamo_table(d, ctx, "events", &err);
+        ck_assert_int_eq(dynamo_describe_table(dynamo_table_client(t),
+                                               dynamo_table_full_name(t), &desc, &err), 0);
+        ck_assert_int_eq(json_array_size(json_object_get(desc, "GlobalSecondaryIndexes")), 2);
+        ck_assert_int_eq(json_array_size(json_object_get(desc, "LocalSecondaryIndexes")), 1);
+        ck_assert_str_eq(json_string_value(json_object_get(
+                             json_object_get(desc, "StreamSpecification"), "StreamViewType")),
+                         "NEW_AND_OLD_IMAGES");
+        json_decref(desc);
+        ck_assert_msg(dynamo_check_tables(d, ctx, &diff, &err) == 0, "%s", err.text);
+        ck_assert_msg(json_array_size(diff) == 0, "unexpected drift: %s",
+                      json_string_value(json_array_get(diff, 0)));
+        json_decref(diff);
+
+        /* Behind the app's back: the stream turned off. */
+        req = json_pack("{s:s, s:{s:b}}", "TableName", dynamo_table_full_name(t),
+                        "StreamSpecification", "StreamEnabled", 0);
+        resp = dynamo_call(dynamo_table_client(t), "UpdateTable", req, &err);
+        ck_assert_msg(resp != NULL, "UpdateTable: %s", err.text);
+        json_decref(resp);
+        json_decref(req);
+        ck_assert_int_eq(dynamo_wait_table(dynamo_table_client(t), dynamo_table_full_name(t),
+                                           1, 30000, &err), 0);
+        ck_assert_int_eq(dynamo_check_tables(d, ctx, &diff, &err), 0);
+        ck_assert_int_eq(json_array_size(diff), 1);
+        ck_assert_msg(strstr(json_string_value(json_array_get(diff, 0)), "stream") != NULL,
+                      "%s", json_string_value(json_array_get(diff, 0)));
+        json_decref(diff);
+        ck_assert_int_eq(dynamo_destroy_all(d, ctx, 1, &err), 0);
+        ran = 1;
+    }
+    ck_assert_int_eq(ran, 1);
+    web_app_free(app);
+    dynamo_free(d);
+    unlink(path);
+}
+END_TEST
+
+/* create_all refuses a live table whose keys differ from the declaration. */
+START_TEST(test_extension_refuses_other_keys)
+{
+    char path[64], prefix[64], name[128];
+    struct dynamo *d;
+    struct web_app *app;
+    struct dynamo_err err = {0};
+    struct dynamo_client *c = new_client();
+    int ran = 0;
+
+    snprintf(prefix, sizeof(prefix), "it-keys-%ld-", (long)getpid());
+    snprintf(name, sizeof(name), "%susers", prefix);
+    make_table(c, name); /* hash key "id" */
+    temp_file("[table users]\nhash_key = username S\n", path);
+    app = new_app(path, prefix, &d);
+    WEB_WITH_APP_CONTEXT(app, ctx)
+    {
+        json_t *diff = NULL;
+
+        ck_assert_int_eq(dynamo_create_all(d, ctx, 1, &err), -1);
+        ck_assert_int_eq(err.code, DYNAMO_ERR_CONFIG);
+        ck_assert_msg(strstr(err.text, "hash key") != NULL, "%s", err.text);
+        memset(&err, 0, sizeof(err));
+        ck_assert_int_eq(dynamo_check_tables(d, ctx, &diff, &err), 0);
+        ck_assert_int_eq(json_array_size(diff), 1);
+        json_decref(diff);
+        ran = 1;
+    }
+    ck_assert_int_eq(ran, 1);
+    ck_assert_int_eq(dynamo_delete_table(c, name, &err), 0);
+    dynamo_client_free(c);
+    web_app_free(app);
+    dynamo_free(d);
+    unlink(path);
+}
+END_TEST
+
 /* Configuration errors refuse to start, as flask-dynamo's. */
 START_TEST(test_extension_config_errors)
 {
@@ -349,8 +578,12 @@ main(void)
     tcase_add_test(client, test_client_item_round_trip);
     tcase_add_test(client, test_client_errors);
     tcase_add_test(client, test_client_update_delete_and_pages);
+    tcase_add_test(client, test_client_batches);
+    tcase_add_test(client, test_client_transactions);
     tcase_add_test(client, test_client_unreachable);
     tcase_add_test(ext, test_extension_create_all);
+    tcase_add_test(ext, test_extension_full_table_and_drift);
+    tcase_add_test(ext, test_extension_refuses_other_keys);
     tcase_add_test(ext, test_extension_config_errors);
     suite_add_tcase(s, client);
     suite_add_tcase(s, ext);

@@ -1,0 +1,341 @@
+/*
+ * micro.c: micro benchmarks of the DynamoDB client, for `make bench`.
+ *
+ *   micro pure                  sigv4, encode and decode (below)
+ *   micro sigv4|encode|decode   one of them (for a profiler)
+ *   micro getitem PORT          full dynamo_get_item calls against a stub on
+ *                               127.0.0.1:PORT, on one keep-alive connection
+ *   micro answer                prints the GetItem answer the stub returns
+ *   micro item                  prints the fixture item as plain JSON
+ *
+ * Prints "key value" lines that scripts/bench.sh collects.  Costs are CPU
+ * time of this process (CLOCK_PROCESS_CPUTIME_ID, getrusage for the
+ * user/system split), so a busy neighbour on a shared machine slows the wall
+ * clock but not the figures much.  Each figure is the median of TRIALS runs
+ * of at least MIN_TRIAL_NS of CPU each.
+ *
+ * Links the static library, so it reaches the private signer and decoder
+ * (ext/sigv4.h, ext/response.h) exactly as the client calls them.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "dynamo_client.h"
+#include "response.h"
+#include "sigv4.h"
+
+#include "fixture.h"
+
+#define TRIALS 5
+#define MIN_TRIAL_NS 300e6 /* 0.3 s of CPU per trial */
+
+typedef int (*bench_fn)(void *arg);
+
+static double
+now_ns(clockid_t clock)
+{
+    struct timespec ts;
+
+    clock_gettime(clock, &ts);
+    return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+static double
+rusage_ns(int which_user)
+{
+    struct rusage ru;
+    struct timeval *tv = which_user ? &ru.ru_utime : &ru.ru_stime;
+
+    getrusage(RUSAGE_SELF, &ru);
+    return tv->tv_sec * 1e9 + tv->tv_usec * 1e3;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+
+    return (x > y) - (x < y);
+}
+
+/* What one measurement found, per call. */
+struct result {
+    double cpu_ns;
+    double user_ns;
+    double sys_ns;
+    double wall_ns;
+};
+
+/*
+ * Calls FN(ARG) in batches of BATCH until MIN_TRIAL_NS of CPU passed, TRIALS
+ * times; fills *R with the per-call costs of the trial with the median CPU
+ * time.  Returns 0, or -1 as soon as FN fails.
+ */
+static int
+measure(bench_fn fn, void *arg, long batch, struct result *r)
+{
+    struct result t[TRIALS];
+    double cpu[TRIALS];
+
+    for (int k = 0; k < TRIALS; k++) {
+        double c0 = now_ns(CLOCK_PROCESS_CPUTIME_ID), w0 = now_ns(CLOCK_MONOTONIC);
+        double u0 = rusage_ns(1), s0 = rusage_ns(0), c1;
+        long n = 0;
+
+        do {
+            for (long i = 0; i < batch; i++)
+                if (fn(arg) != 0)
+                    return -1;
+            n += batch;
+        } while ((c1 = now_ns(CLOCK_PROCESS_CPUTIME_ID)) - c0 < MIN_TRIAL_NS);
+        t[k].cpu_ns = (c1 - c0) / n;
+        t[k].wall_ns = (now_ns(CLOCK_MONOTONIC) - w0) / n;
+        t[k].user_ns = (rusage_ns(1) - u0) / n;
+        t[k].sys_ns = (rusage_ns(0) - s0) / n;
+        cpu[k] = t[k].cpu_ns;
+    }
+    qsort(cpu, TRIALS, sizeof(cpu[0]), cmp_double);
+    for (int k = 0; k < TRIALS; k++)
+        if (t[k].cpu_ns == cpu[TRIALS / 2])
+            *r = t[k];
+    return 0;
+}
+
+/* ---- SigV4 ------------------------------------------------------------ */
+
+/* A GetItem request signed as client.c signs it: the same four headers. */
+struct sigv4_case {
+    struct dynamop_header hdrs[4];
+    struct dynamop_sigv4_request req;
+    struct dynamop_sigv4_creds creds;
+    struct dynamop_sigv4_cache cache;
+};
+
+static int
+run_sigv4(void *arg)
+{
+    struct sigv4_case *c = arg;
+    struct dynamo_err err = {0};
+    char *authz = NULL;
+
+    if (dynamop_sigv4_authorization(&c->req, &c->creds, "us-east-1", "dynamodb",
+                                    "20240601T083000Z", &c->cache, &authz, &err) != 0) {
+        fprintf(stderr, "micro: sigv4: %s\n", err.text);
+        return -1;
+    }
+    free(authz);
+    return 0;
+}
+
+static int
+bench_sigv4(void)
+{
+    static const char body[] = BENCH_GETITEM_BODY;
+    struct sigv4_case c = {
+        .hdrs = {{"Content-Type", "application/x-amz-json-1.0"},
+                 {"Host", "dynamodb.us-east-1.amazonaws.com"},
+                 {"X-Amz-Date", "20240601T083000Z"},
+                 {"X-Amz-Target", "DynamoDB_20120810.GetItem"}},
+        .creds = {"AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", NULL},
+    };
+    struct result r;
+
+    c.req = (struct dynamop_sigv4_request){"POST", "/", NULL, c.hdrs, 4, body,
+                                           sizeof(body) - 1, 1};
+    if (run_sigv4(&c) != 0 || measure(run_sigv4, &c, 1000, &r) != 0)
+        return -1;
+    printf("sigv4_ns %.0f\n", r.cpu_ns);
+    return 0;
+}
+
+/* ---- encoding: plain JSON text -> typed item -> PutItem body ----------- */
+
+static int
+run_encode(void *arg)
+{
+    static const char text[] = BENCH_ITEM_JSON;
+    struct dynamo_err err = {0};
+    json_t *item = dynamo_item_from_json_text(text, sizeof(text) - 1, &err), *req;
+    char *body;
+
+    (void)arg;
+    if (item == NULL) {
+        fprintf(stderr, "micro: encode: %s\n", err.text);
+        return -1;
+    }
+    /* As ops.c builds it: {"TableName": T, "Item": item}, then dumped. */
+    req = json_pack("{s:s, s:o}", "TableName", BENCH_TABLE, "Item", item);
+    body = req != NULL ? json_dumps(req, JSON_COMPACT) : NULL;
+    json_decref(req);
+    if (body == NULL) {
+        fprintf(stderr, "micro: encode: out of memory\n");
+        return -1;
+    }
+    free(body);
+    return 0;
+}
+
+static int
+bench_encode(void)
+{
+    struct result r;
+
+    if (run_encode(NULL) != 0 || measure(run_encode, NULL, 100, &r) != 0)
+        return -1;
+    printf("encode_ns %.0f\n", r.cpu_ns);
+    return 0;
+}
+
+/* ---- decoding: GetItem answer -> typed item -> plain JSON text --------- */
+
+/* The stub's answer, {"Item": typed item}, compact.  New: free(). */
+static char *
+getitem_answer(void)
+{
+    static const char text[] = BENCH_ITEM_JSON;
+    struct dynamo_err err = {0};
+    json_t *item = dynamo_item_from_json_text(text, sizeof(text) - 1, &err);
+    json_t *answer = item != NULL ? json_pack("{s:o}", "Item", item) : NULL;
+    char *out = answer != NULL ? json_dumps(answer, JSON_COMPACT) : NULL;
+
+    if (out == NULL)
+        fprintf(stderr, "micro: cannot build the answer: %s\n", err.text);
+    json_decref(answer);
+    return out;
+}
+
+static int
+run_decode(void *arg)
+{
+    const char *answer = arg;
+    struct dynamo_err err = {0};
+    json_t *resp = dynamop_decode_body(answer, strlen(answer), &err);
+    char *text = resp != NULL ? dynamo_item_to_json_text(json_object_get(resp, "Item"), &err)
+                              : NULL;
+
+    json_decref(resp);
+    if (text == NULL) {
+        fprintf(stderr, "micro: decode: %s\n", err.text);
+        return -1;
+    }
+    free(text);
+    return 0;
+}
+
+static int
+bench_decode(void)
+{
+    char *answer = getitem_answer();
+    struct result r;
+    int rc = -1;
+
+    if (answer != NULL && run_decode(answer) == 0 &&
+        measure(run_decode, answer, 100, &r) == 0) {
+        printf("decode_ns %.0f\n", r.cpu_ns);
+        rc = 0;
+    }
+    free(answer);
+    return rc;
+}
+
+/* ---- a full GetItem call against the stub ------------------------------ */
+
+struct getitem_case {
+    struct dynamo_client *client;
+    json_t *key;
+};
+
+static int
+run_getitem(void *arg)
+{
+    struct getitem_case *c = arg;
+    struct dynamo_err err = {0};
+    json_t *item = NULL;
+
+    if (dynamo_get_item(c->client, BENCH_TABLE, c->key, NULL, &item, &err) != 0 ||
+        item == NULL) {
+        fprintf(stderr, "micro: GetItem: %s\n", err.code ? err.text : "no Item in the answer");
+        json_decref(item);
+        return -1;
+    }
+    json_decref(item);
+    return 0;
+}
+
+static int
+bench_getitem(const char *port)
+{
+    char endpoint[64];
+    struct dynamo_client_config cfg = {
+        .endpoint = endpoint,
+        .access_key_id = "AKIDBENCHMARK",
+        .secret_access_key = "bench-secret-key",
+        .max_attempts = 1, /* a failure must show, not be retried away */
+    };
+    struct dynamo_err err = {0};
+    struct getitem_case c = {0};
+    struct result r;
+    int rc = -1;
+
+    snprintf(endpoint, sizeof(endpoint), "http://127.0.0.1:%s", port);
+    c.client = dynamo_client_new(&cfg, &err);
+    c.key = json_pack("{s:{s:s}}", "username", "S", BENCH_USER);
+    if (c.client == NULL || c.key == NULL) {
+        fprintf(stderr, "micro: client: %s\n", err.text);
+        goto out;
+    }
+    for (int i = 0; i < 1000; i++) /* warm-up: connection, caches, allocator */
+        if (run_getitem(&c) != 0)
+            goto out;
+    if (measure(run_getitem, &c, 100, &r) != 0)
+        goto out;
+    printf("getitem_cpu_us %.2f\n", r.cpu_ns / 1e3);
+    printf("getitem_user_us %.2f\n", r.user_ns / 1e3);
+    printf("getitem_sys_us %.2f\n", r.sys_ns / 1e3);
+    printf("getitem_wall_us %.2f\n", r.wall_ns / 1e3);
+    printf("getitem_connections %ld\n", dynamo_client_connections(c.client));
+    rc = 0;
+out:
+    json_decref(c.key);
+    dynamo_client_free(c.client);
+    return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+    const char *mode = argc > 1 ? argv[1] : "";
+    char *answer;
+    int rc;
+
+    if (strcmp(mode, "pure") == 0) {
+        rc = bench_sigv4();
+        rc |= bench_encode();
+        rc |= bench_decode();
+    } else if (strcmp(mode, "sigv4") == 0) {
+        rc = bench_sigv4();
+    } else if (strcmp(mode, "encode") == 0) {
+        rc = bench_encode();
+    } else if (strcmp(mode, "decode") == 0) {
+        rc = bench_decode();
+    } else if (strcmp(mode, "getitem") == 0 && argc > 2) {
+        rc = bench_getitem(argv[2]);
+    } else if (strcmp(mode, "answer") == 0) {
+        if ((answer = getitem_answer()) == NULL)
+            return 1;
+        puts(answer);
+        free(answer);
+        rc = 0;
+    } else if (strcmp(mode, "item") == 0) {
+        puts(BENCH_ITEM_JSON);
+        rc = 0;
+    } else {
+        fputs("usage: micro pure | sigv4 | encode | decode | getitem PORT | answer | item\n",
+              stderr);
+        return 2;
+    }
+    return rc == 0 ? 0 : 1;
+}

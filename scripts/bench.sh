@@ -1,0 +1,428 @@
+#!/usr/bin/env bash
+# bench.sh: `make bench`, the benchmark suite of issue 5.  Measures and
+# prints one table (metric | value | baseline | ratio | target); it is not a
+# test and always exits 0.  A phase whose tools are missing, or that fails,
+# leaves its rows "n/a" and says why on stderr.
+#
+#   1. micro: build/bench/micro pure (SigV4, encoding, decoding)
+#   2. a stub DynamoDB: a private nginx answering every POST with a fixed
+#      GetItem answer (the fixture item, bench/fixture.h)
+#   3. a full client GetItem call, then the same loop in boto3, on the stub
+#   4. end to end on the stub: wrk -> nginx -> FastCGI -> build/app_skeleton
+#      -> stub on GET /users/alice, and GET /bench/floor on
+#      build/bench/floor_app (the same app plus one route without DynamoDB)
+#   5. end to end against DynamoDB Local, and DynamoDB Local loaded directly
+#      with wrk (bench/ddb-getitem.lua)
+#
+# Knobs: BENCH_DURATION seconds per measured wrk run (10), BENCH_WARMUP (2),
+# BENCH_THREADS (2), BENCH_CONNECTIONS (32), BENCH_WORKERS app workers (2),
+# BENCH_KEEP=1 keeps the temporary folder (logs, raw wrk output).
+# Everything started here runs on free loopback ports in a mktemp -d folder
+# and is stopped on exit.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+
+DUR=${BENCH_DURATION:-10}
+WARM=${BENCH_WARMUP:-2}
+THREADS=${BENCH_THREADS:-2}
+CONNS=${BENCH_CONNECTIONS:-32}
+WORKERS=${BENCH_WORKERS:-2}
+PY=/usr/bin/python3
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+
+# Reference figures from issue 5 ("measured on these machines"), shown as
+# baselines where this run cannot measure the Python stack itself.
+REF_FLASK_STUB_RPS=470 # Flask + flask-dynamo under gunicorn, stub: 400-470
+REF_FLASK_DDB_RPS=330  # the same against DynamoDB Local
+REF_BOTO3_US=1500      # bare boto3 get_item CPU on the stub
+REF_DDB_DIRECT=7000    # DynamoDB Local loaded directly, GetItem/s
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/dynamo-fcgi-bench.XXXXXX")
+res=$tmp/results # "key value" lines
+: >"$res"
+have_wrk=1
+have_boto3=1
+
+cleanup() {
+    trap - EXIT INT TERM
+    scripts/nginx.sh stop "$tmp/front" 2>/dev/null
+    stop_pid "$tmp/app.pid"
+    stop_pid "$tmp/stub.pid"
+    scripts/ddblocal.sh stop "$tmp" 2>/dev/null
+    if [ "${BENCH_KEEP:-0}" = 1 ]; then echo "bench: kept $tmp"; else rm -rf "$tmp"; fi
+    exit 0
+}
+trap cleanup EXIT
+trap 'exit 0' INT TERM
+
+say() { echo "bench: $*" >&2; }
+put() { echo "$1 $2" >>"$res"; }
+get() { awk -v k="$1" '$1 == k { v = $2 } END { print v }' "$res"; }
+
+# ---- tools ----------------------------------------------------------------
+
+# wrk and Debian's boto3: apt-get as root, else print the command and skip
+# the phases that need them.
+install_tools() {
+    local -a missing=()
+    command -v wrk >/dev/null 2>&1 || missing+=(wrk)
+    "$PY" -c 'import boto3' 2>/dev/null || missing+=(python3-boto3)
+    [ ${#missing[@]} -eq 0 ] && return 0
+    local cmd="apt-get install -y --no-install-recommends ${missing[*]}"
+    if [ "$(id -u)" = 0 ]; then
+        say "installing ${missing[*]}"
+        DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+            DEBIAN_FRONTEND=noninteractive $cmd -qq >/dev/null
+    else
+        say "missing ${missing[*]}; to install them run as root:"
+        say "  sudo apt-get update && sudo $cmd"
+    fi
+    command -v wrk >/dev/null 2>&1 || have_wrk=0
+    "$PY" -c 'import boto3' 2>/dev/null || have_boto3=0
+}
+
+# ---- the stub -------------------------------------------------------------
+
+# A private nginx answering every request with the fixed GetItem answer.
+# Its access log records "connection-serial X-Amz-Target" per request, so
+# the end of the run can tell which operations the app sent and on how
+# many connections (phases are delimited by marker requests, see mark).
+start_stub() {
+    local dir=$tmp/stub user="" body
+    mkdir -p "$dir/tmp"
+    body=$(build/bench/micro answer) || return 1
+    stub_port=$(free_port) || return 1
+    [ "$(id -u)" = 0 ] && user="user root;"
+    cat >"$dir/nginx.conf" <<CONF
+$user
+worker_processes 1;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
+events { worker_connections 1024; }
+http {
+    log_format bench '\$connection \$http_x_amz_target';
+    client_body_temp_path $dir/tmp/body;
+    proxy_temp_path $dir/tmp/proxy;
+    fastcgi_temp_path $dir/tmp/fastcgi;
+    uwsgi_temp_path $dir/tmp/uwsgi;
+    scgi_temp_path $dir/tmp/scgi;
+    keepalive_requests 100000000;
+    keepalive_timeout 600s;
+    server {
+        listen 127.0.0.1:$stub_port;
+        access_log $dir/access.log bench buffer=64k;
+        location / {
+            default_type application/x-amz-json-1.0;
+            return 200 '$body';
+        }
+    }
+}
+CONF
+    "$NGINX" -p "$dir" -c "$dir/nginx.conf" -g 'daemon off;' >/dev/null 2>>"$dir/error.log" &
+    echo $! >"$tmp/stub.pid"
+    if ! wait_port "$stub_port" 20 "$(cat "$tmp/stub.pid")"; then
+        cat "$dir/error.log" >&2
+        return 1
+    fi
+}
+
+# mark NAME: a request the stub logs as "bench-phase-NAME", opening a phase.
+mark() {
+    curl -s -o /dev/null -X POST -H "X-Amz-Target: bench-phase-$1" \
+        "http://127.0.0.1:$stub_port/" || true
+}
+
+# After the stub stopped (its log flushed): for the phase NAME, the number of
+# distinct connections and the operations other than GetItem.
+stub_phase_summary() {
+    awk -v phase="bench-phase-$1" '
+        $2 ~ /^bench-phase-/ { on = ($2 == phase); next }
+        on { conn[$1] = 1; n++; if ($2 != "DynamoDB_20120810.GetItem") other[$2]++ }
+        END {
+            for (c in conn) nc++
+            s = ""
+            for (o in other) s = s (s == "" ? "" : ",") o "(" other[o] ")"
+            printf "%d %d %s\n", n, nc, (s == "" ? "none" : s)
+        }' "$tmp/stub/access.log"
+}
+
+# ---- the app behind nginx -------------------------------------------------
+
+# start_front BIN BACKEND_PORT: BIN serve as a FastCGI server talking to
+# "DynamoDB Local" on BACKEND_PORT, nginx (scripts/nginx.sh, the deployed
+# site config) in front on $front_port.
+start_front() {
+    local bin=$1 backend=$2 fcgi
+    fcgi=$(free_port) && front_port=$(free_port) || return 1
+    env -u AWS_SESSION_TOKEN -u AWS_ENDPOINT_URL -u AWS_ENDPOINT_URL_DYNAMODB \
+        -u DYNAMO_TABLE_PREFIX -u WEB_CONFIG_FILE \
+        DYNAMO_ENABLE_LOCAL=1 DYNAMO_LOCAL_HOST=127.0.0.1 DYNAMO_LOCAL_PORT="$backend" \
+        DYNAMO_TABLES_FILE=app_skeleton/dynamo.conf AWS_REGION=us-east-1 \
+        AWS_ACCESS_KEY_ID=AKIDBENCHMARK AWS_SECRET_ACCESS_KEY=bench-secret-key \
+        WEB_LISTEN="127.0.0.1:$fcgi" WEB_WORKERS="$WORKERS" \
+        "$bin" serve >>"$tmp/app.log" 2>&1 &
+    echo $! >"$tmp/app.pid"
+    wait_port "$fcgi" 20 "$(cat "$tmp/app.pid")" &&
+        scripts/nginx.sh start "$tmp/front" "127.0.0.1:$front_port" "127.0.0.1:$fcgi"
+}
+
+stop_front() {
+    scripts/nginx.sh stop "$tmp/front"
+    stop_pid "$tmp/app.pid"
+}
+
+# expect_200 URL [CURL ARGS...]: one request must answer 200 or 201.
+expect_200() {
+    local url=$1 code
+    shift
+    code=$(curl -s -o "$tmp/last-body" -w '%{http_code}' "$@" "$url")
+    case "$code" in 200 | 201) return 0 ;; esac
+    say "$url answered $code: $(head -c 300 "$tmp/last-body")"
+    return 1
+}
+
+# "USER SYS": microseconds of CPU used so far by PID, all its threads
+# (utime and stime in /proc/PID/stat, proc(5)).
+proc_cpu_us() {
+    local stat
+    stat=$(cat "/proc/$1/stat" 2>/dev/null) || { echo "0 0"; return; }
+    stat=${stat##*) }
+    # After "pid (comm) ": state is field 1, utime 12, stime 13.
+    echo "$stat" | awk -v hz="$(getconf CLK_TCK)" \
+        '{ printf "%.0f %.0f\n", $12 * 1e6 / hz, $13 * 1e6 / hz }'
+}
+
+# Latency text from wrk ("812.00us", "1.20ms", "1.02s") in milliseconds.
+to_ms() {
+    awk -v t="$1" 'BEGIN {
+        v = t + 0
+        if (t ~ /us$/) v /= 1000; else if (t ~ /ms$/) v = v; else if (t ~ /s$/) v *= 1000
+        printf "%.2f\n", v }'
+}
+
+# run_wrk NAME URL SECONDS [LUA] [PID]: a wrk run; records NAME_rps,
+# NAME_p50, NAME_p99 (ms), NAME_bad (non-2xx and socket errors) and, with
+# PID, NAME_cpu, NAME_user and NAME_sys (that process's CPU us per request).
+run_wrk() {
+    local name=$1 url=$2 secs=$3 lua=${4:-} pid=${5:-} out=$tmp/wrk-$1.txt c0="" c1="" n
+    local u0 s0 u1 s1
+    local -a script=()
+    [ -n "$lua" ] && script=(-s "$lua")
+    [ -n "$pid" ] && c0=$(proc_cpu_us "$pid")
+    wrk -t"$THREADS" -c"$CONNS" -d"${secs}s" --latency "${script[@]}" "$url" >"$out" 2>&1
+    [ -n "$pid" ] && c1=$(proc_cpu_us "$pid")
+    n=$(awk '/ requests in / { print $1 }' "$out")
+    if [ -z "$n" ] || [ "$n" = 0 ]; then
+        say "wrk $name: no requests completed"
+        cat "$out" >&2
+        return 1
+    fi
+    put "${name}_rps" "$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$out")"
+    put "${name}_p50" "$(to_ms "$(awk '$1 == "50%" { print $2 }' "$out")")"
+    put "${name}_p99" "$(to_ms "$(awk '$1 == "99%" { print $2 }' "$out")")"
+    put "${name}_bad" "$(awk '/Non-2xx/ { b += $NF } /Socket errors/ {
+        gsub(",", ""); b += $4 + $6 + $8 + $10 } END { print b + 0 }' "$out")"
+    if [ -n "$pid" ]; then
+        read -r u0 s0 <<<"$c0"
+        read -r u1 s1 <<<"$c1"
+        put "${name}_cpu" "$(calc "($u1 + $s1 - $u0 - $s0) / $n")"
+        put "${name}_user" "$(calc "($u1 - $u0) / $n")"
+        put "${name}_sys" "$(calc "($s1 - $s0) / $n")"
+    fi
+    return 0
+}
+
+# ---- phases ---------------------------------------------------------------
+
+phase_micro() {
+    say "micro: SigV4, encoding, decoding"
+    build/bench/micro pure >>"$res" || say "micro pure failed"
+}
+
+phase_client() {
+    say "client GetItem on the stub (port $stub_port)"
+    mark client
+    build/bench/micro getitem "$stub_port" >>"$res" || say "micro getitem failed"
+    if [ "$have_boto3" = 1 ]; then
+        say "boto3 GetItem on the stub"
+        mark boto3
+        "$PY" bench/boto3_getitem.py "$stub_port" >>"$res" || say "boto3 loop failed"
+    fi
+}
+
+phase_e2e_stub() {
+    [ "$have_wrk" = 1 ] || return 0
+    say "end to end on the stub: GET /users/alice (build/app_skeleton)"
+    mark e2e-stub
+    if start_front build/app_skeleton "$stub_port" &&
+        expect_200 "http://127.0.0.1:$front_port/users/alice"; then
+        run_wrk warm "http://127.0.0.1:$front_port/users/alice" "$WARM" >/dev/null
+        run_wrk stub "http://127.0.0.1:$front_port/users/alice" "$DUR" "" \
+            "$(cat "$tmp/app.pid")"
+    fi
+    mark none
+    stop_front
+    say "end to end: GET /bench/floor (build/bench/floor_app, no DynamoDB)"
+    if start_front build/bench/floor_app "$stub_port" &&
+        expect_200 "http://127.0.0.1:$front_port/bench/floor"; then
+        run_wrk warm "http://127.0.0.1:$front_port/bench/floor" "$WARM" >/dev/null
+        run_wrk floor "http://127.0.0.1:$front_port/bench/floor" "$DUR" "" \
+            "$(cat "$tmp/app.pid")"
+    fi
+    stop_front
+}
+
+phase_ddb() {
+    local ddb
+    [ "$have_wrk" = 1 ] || return 0
+    say "DynamoDB Local: starting"
+    if ! ddb=$(scripts/ddblocal.sh start "$tmp"); then
+        say "DynamoDB Local did not start"
+        return 0
+    fi
+    if ! env -u DYNAMO_TABLE_PREFIX -u AWS_ENDPOINT_URL -u AWS_ENDPOINT_URL_DYNAMODB \
+        DYNAMO_ENABLE_LOCAL=1 DYNAMO_LOCAL_HOST=127.0.0.1 DYNAMO_LOCAL_PORT="$ddb" \
+        DYNAMO_TABLES_FILE=app_skeleton/dynamo.conf AWS_REGION=us-east-1 \
+        AWS_ACCESS_KEY_ID=AKIDBENCHMARK AWS_SECRET_ACCESS_KEY=bench-secret-key \
+        build/app_skeleton create-all --wait >>"$tmp/app.log" 2>&1; then
+        say "create-all failed: $(tail -n 3 "$tmp/app.log")"
+        return 0
+    fi
+    if ! start_front build/app_skeleton "$ddb" ||
+        ! expect_200 "http://127.0.0.1:$front_port/users/alice" -X PUT \
+            --data-binary "$(build/bench/micro item)" ||
+        ! expect_200 "http://127.0.0.1:$front_port/users/alice"; then
+        stop_front
+        return 0
+    fi
+    say "DynamoDB Local: warming up its JVM (direct GetItem load)"
+    run_wrk warm "http://127.0.0.1:$ddb/" $((WARM + 3)) bench/ddb-getitem.lua >/dev/null
+    say "end to end on DynamoDB Local: GET /users/alice"
+    run_wrk warm "http://127.0.0.1:$front_port/users/alice" "$WARM" >/dev/null
+    run_wrk ddb "http://127.0.0.1:$front_port/users/alice" "$DUR" "" "$(cat "$tmp/app.pid")"
+    stop_front
+    say "DynamoDB Local loaded directly (wrk, bench/ddb-getitem.lua)"
+    run_wrk direct "http://127.0.0.1:$ddb/" "$DUR" bench/ddb-getitem.lua \
+        "$(cat "$tmp/ddb.pid")"
+    scripts/ddblocal.sh stop "$tmp"
+}
+
+# ---- the table ------------------------------------------------------------
+
+# calc EXPR [FORMAT]: EXPR evaluated by awk, printed with FORMAT (%.1f).
+calc() {
+    awk "BEGIN { printf \"${2:-%.1f}\", $1 }" 2>/dev/null || echo n/a
+}
+
+# num KEY: the value, or "" when the phase did not record it.
+num() { get "$1"; }
+
+# ratio A B [FORMAT] [SUFFIX]: A / B then SUFFIX, "n/a" when either is
+# missing or B is 0.
+ratio() {
+    if [ -z "$1" ] || [ -z "$2" ] || [ "$(calc "$2 == 0" %d)" = 1 ]; then
+        echo n/a
+    else
+        echo "$(calc "$1 / $2" "${3:-%.1f}")${4:-}"
+    fi
+}
+
+# verdict OK: "met" / "not met" / "n/a" for the awk condition OK.
+verdict() {
+    case "$1" in *n/a* | "") echo n/a; return ;; esac
+    if [ "$(calc "($1) ? 1 : 0" %d)" = 1 ]; then echo met; else echo "not met"; fi
+}
+
+row() { printf '| %s | %s | %s | %s | %s |\n' "$1" "$2" "$3" "$4" "$5"; }
+or_na() { if [ -n "$1" ]; then echo "$1"; else echo n/a; fi; }
+
+print_table() {
+    local c b u s sig enc dec r f rc fc d D dc conns other one
+    c=$(num getitem_cpu_us) b=$(num boto3_cpu_us) u=$(num getitem_user_us)
+    s=$(num getitem_sys_us) sig=$(num sigv4_ns) enc=$(num encode_ns) dec=$(num decode_ns)
+    r=$(num stub_rps) f=$(num floor_rps) rc=$(num stub_cpu) fc=$(num floor_cpu)
+    d=$(num ddb_rps) D=$(num direct_rps) dc=$(num direct_cpu)
+    conns=$(num stub_conns)
+
+    echo
+    echo "dynamo-fcgi bench: $(nproc) cores, wrk -t$THREADS -c$CONNS ${DUR}s," \
+        "$WORKERS app workers, $(date -u +%Y-%m-%dT%H:%MZ)"
+    echo
+    row metric value baseline ratio target
+    row --- --- --- --- ---
+    row "client GetItem CPU us/call (stub)" "$(or_na "$c")" "boto3 $(or_na "$b")" \
+        "$(ratio "$b" "$c" %.0f "x less")" \
+        "<= 15 us: $(verdict "${c:-n/a} <= 15"); >= 100x: $(verdict \
+            "$(ratio "$b" "$c") >= 100")"
+    row "  user / sys us/call, wall us/call" "$(or_na "$u") / $(or_na "$s"), $(or_na \
+        "$(num getitem_wall_us)")" "boto3 wall $(or_na "$(num boto3_wall_us)")" "" ""
+    row "  TCP connections opened by the loop" "$(or_na "$(num getitem_connections)")" \
+        "" "" "1: $(verdict "$(or_na "$(num getitem_connections)") == 1")"
+    row "boto3 GetItem CPU us/call (stub)" "$(or_na "$b")" "issue ref $REF_BOTO3_US" \
+        "$(ratio "$b" "$REF_BOTO3_US" %.2f x)" "(machine calibration)"
+    row "SigV4 signature ns (key cached)" "$(or_na "$sig")" \
+        "GetItem call $(or_na "$c") us" "$(ratio "$sig" "$(calc "${c:-0} * 10")" %.0f %)" ""
+    row "decode GetItem answer ns (20 attrs)" "$(or_na "$dec")" \
+        "GetItem call $(or_na "$c") us" "$(ratio "$dec" "$(calc "${c:-0} * 10")" %.0f %)" ""
+    row "encode PutItem ns (20 attrs)" "$(or_na "$enc")" "" "" ""
+    row "e2e stub GET /users/alice req/s" "$(or_na "$r")" \
+        "Flask ref $REF_FLASK_STUB_RPS" "$(ratio "$r" "$REF_FLASK_STUB_RPS" %.1f x)" \
+        ">= 25x: $(verdict "$(ratio "$r" "$REF_FLASK_STUB_RPS") >= 25")"
+    row "  p50 / p99 ms" "$(or_na "$(num stub_p50)") / $(or_na "$(num stub_p99)")" \
+        "floor $(or_na "$(num floor_p50)") / $(or_na "$(num floor_p99)")" "" ""
+    row "  app CPU us/req" "$(or_na "$rc")" "floor $(or_na "$fc")" \
+        "$(ratio "$rc" "$fc" %.1f x)" "<= 40 us: $(verdict "${rc:-n/a} <= 40")"
+    row "  app user / sys us/req" "$(or_na "$(num stub_user)") / $(or_na \
+        "$(num stub_sys)")" "floor $(or_na "$(num floor_user)") / $(or_na \
+        "$(num floor_sys)")" "" ""
+    row "  errors (non-2xx, socket)" "$(or_na "$(num stub_bad)")" \
+        "floor $(or_na "$(num floor_bad)")" "" ""
+    row "e2e stub GET /bench/floor req/s" "$(or_na "$f")" "" "" "(framework floor)"
+    row "GetItem route vs floor req/s" "$(or_na "$r")" "floor $(or_na "$f")" \
+        "$(ratio "$r" "$f" %.2f x)" ">= 0.6x: $(verdict "$(ratio "$r" "$f") >= 0.6")"
+    other=$(num stub_other)
+    if [ -z "$conns" ]; then
+        one=n/a
+    elif [ "$conns" -le "$WORKERS" ] && [ "$other" = none ]; then
+        one=met
+    else
+        one="not met"
+    fi
+    row "stub connections / other operations" "$(or_na "$conns") / $(or_na "$other")" \
+        "workers $WORKERS" "" "1 per worker, GetItem only: $one"
+    row "e2e DynamoDB Local GET /users/alice req/s" "$(or_na "$d")" \
+        "direct $(or_na "$D")" "$(ratio "$d" "$D" %.2f x)" \
+        ">= 0.7x: $(verdict "$(ratio "$d" "$D") >= 0.7")"
+    row "  p50 / p99 ms" "$(or_na "$(num ddb_p50)") / $(or_na "$(num ddb_p99)")" \
+        "direct $(or_na "$(num direct_p50)") / $(or_na "$(num direct_p99)")" "" ""
+    row "  app CPU us/req (user / sys)" "$(or_na "$(num ddb_cpu)") ($(or_na \
+        "$(num ddb_user)") / $(or_na "$(num ddb_sys)"))" "" "" ""
+    row "  vs Flask on DynamoDB Local req/s" "$(or_na "$d")" \
+        "Flask ref $REF_FLASK_DDB_RPS" "$(ratio "$d" "$REF_FLASK_DDB_RPS" %.1f x)" ""
+    row "DynamoDB Local direct GetItem/s" "$(or_na "$D")" "issue ref $REF_DDB_DIRECT" \
+        "$(ratio "$D" "$REF_DDB_DIRECT" %.2f x)" "(backend ceiling)"
+    row "  its CPU us/GetItem, errors" "$(or_na "$dc"), $(or_na "$(num direct_bad)")" \
+        "" "" ""
+}
+
+# ---- main -----------------------------------------------------------------
+
+for b in build/bench/micro build/bench/floor_app build/app_skeleton; do
+    [ -x "$b" ] || { say "$b is missing: run make bench"; exit 0; }
+done
+install_tools
+phase_micro
+if start_stub; then
+    phase_client
+    phase_e2e_stub
+    mark end
+    stop_pid "$tmp/stub.pid" # nginx writes its buffered log on exit
+    read -r _ n o <<<"$(stub_phase_summary e2e-stub)"
+    put stub_conns "$n"
+    put stub_other "$o"
+else
+    say "the stub did not start: client and stub rows are n/a"
+fi
+phase_ddb
+print_table
