@@ -223,30 +223,13 @@ dynamop_table_drift(const struct dynamop_table_decl *t, const json_t *desc, cons
     return rc ? -1 : 0;
 }
 
-/* DescribeTimeToLive's TimeToLiveDescription for TABLE (new), or NULL. */
-static json_t *
-describe_ttl(struct dynamo_client *c, const char *table, struct dynamo_err *err)
-{
-    json_t *req = json_pack("{s:s}", "TableName", table), *resp, *desc;
-
-    if (req == NULL) {
-        dynamop_err_nomem(err);
-        return NULL;
-    }
-    resp = dynamo_call(c, "DescribeTimeToLive", req, err);
-    json_decref(req);
-    desc = json_incref(json_object_get(resp, "TimeToLiveDescription"));
-    json_decref(resp);
-    return desc;
-}
-
 /* Adds the differences of table I to OUT. */
 static int
 check_one(struct dynamo *d, struct web_ctx *ctx, size_t i, json_t *out, struct dynamo_err *err)
 {
     struct dynamo_table *t = dynamo_table_at(d, ctx, i, err);
     struct dynamo_err e = {0};
-    json_t *desc = NULL, *ttl;
+    json_t *desc = NULL, *ttl = NULL;
     int rc;
 
     if (t == NULL)
@@ -257,10 +240,11 @@ check_one(struct dynamo *d, struct web_ctx *ctx, size_t i, json_t *out, struct d
         dynamop_err_copy(err, &e);
         return -1;
     }
-    ttl = describe_ttl(t->client, t->full_name, err);
-    rc = ttl == NULL ? -1 : dynamop_table_drift(t->decl, desc, ttl, out);
-    if (rc != 0 && ttl != NULL)
+    rc = dynamo_describe_ttl(t->client, t->full_name, &ttl, err);
+    if (rc == 0 && dynamop_table_drift(t->decl, desc, ttl, out) != 0) {
         dynamop_err_nomem(err);
+        rc = -1;
+    }
     json_decref(ttl);
     json_decref(desc);
     return rc;

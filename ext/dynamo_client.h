@@ -287,10 +287,28 @@ DYNAMO_EXPORT int dynamo_describe_table(struct dynamo_client *client, const char
 /* ListTables, every page: *NAMES receives an array of strings (new). */
 DYNAMO_EXPORT int dynamo_list_tables(struct dynamo_client *client, json_t **names,
                                      struct dynamo_err *err);
+/* UpdateTable with REQUEST as its body; *DESC (may be NULL) receives the
+ * TableDescription (new). */
+DYNAMO_EXPORT int dynamo_update_table(struct dynamo_client *client, const json_t *request,
+                                      json_t **desc, struct dynamo_err *err);
+/* UpdateTimeToLive: turns TTL on ATTRIBUTE of TABLE on (ENABLED) or off. */
+DYNAMO_EXPORT int dynamo_update_ttl(struct dynamo_client *client, const char *table,
+                                    const char *attribute, int enabled,
+                                    struct dynamo_err *err);
+/* DescribeTimeToLive: *DESC receives the TimeToLiveDescription (new). */
+DYNAMO_EXPORT int dynamo_describe_ttl(struct dynamo_client *client, const char *table,
+                                      json_t **desc, struct dynamo_err *err);
 /* Waits until TABLE is ACTIVE (EXISTS != 0) or gone (EXISTS == 0), polling
  * DescribeTable, for at most TIMEOUT_MS; DYNAMO_ERR_TIMEOUT past it. */
 DYNAMO_EXPORT int dynamo_wait_table(struct dynamo_client *client, const char *table,
                                     int exists, long timeout_ms, struct dynamo_err *err);
+
+/* Checks a typed item (or key) as DynamoDB would, before sending it: type
+ * tags and their values, numbers (38 digits, magnitude 1E-130 to 1E+126),
+ * sets (not empty, no duplicates), base64 binaries, empty names, nesting
+ * (32 levels), size (400 KB).  Returns 0, or -1 with DYNAMO_ERR_INVALID
+ * naming the attribute's path.  The item operations call it themselves. */
+DYNAMO_EXPORT int dynamo_item_validate(const json_t *item, struct dynamo_err *err);
 
 /* ---- plain JSON <-> typed form -------------------------------------- */
 

@@ -42,6 +42,8 @@ item_request(const char *table, const char *name, const json_t *value,
                         name);
         return NULL;
     }
+    if (dynamo_item_validate(value, err) != 0)
+        return NULL;
     req = json_pack("{s:s, s:O}", "TableName", table, name, value);
     if (req == NULL || add_opts(req, opts) != 0) {
         json_decref(req);
@@ -257,4 +259,36 @@ dynamo_update_item(struct dynamo_client *c, const char *table, const json_t *key
         req = NULL;
     }
     return call_and_take(c, "UpdateItem", req, "Attributes", attrs, err);
+}
+
+int
+dynamo_update_table(struct dynamo_client *c, const json_t *request, json_t **desc,
+                    struct dynamo_err *err)
+{
+    return call_and_take(c, "UpdateTable", json_deep_copy(request), "TableDescription", desc,
+                         err);
+}
+
+int
+dynamo_update_ttl(struct dynamo_client *c, const char *table, const char *attribute,
+                  int enabled, struct dynamo_err *err)
+{
+    json_t *req = NULL;
+
+    if (table == NULL || attribute == NULL)
+        dynamop_err_set(err, DYNAMO_ERR_INVALID, "UpdateTimeToLive needs a table and an "
+                        "attribute");
+    else if ((req = json_pack("{s:s, s:{s:s, s:b}}", "TableName", table,
+                              "TimeToLiveSpecification", "AttributeName", attribute,
+                              "Enabled", enabled)) == NULL)
+        dynamop_err_nomem(err);
+    return call_and_take(c, "UpdateTimeToLive", req, NULL, NULL, err);
+}
+
+int
+dynamo_describe_ttl(struct dynamo_client *c, const char *table, json_t **desc,
+                    struct dynamo_err *err)
+{
+    return call_and_take(c, "DescribeTimeToLive", name_request(table, err),
+                         "TimeToLiveDescription", desc, err);
 }

@@ -264,15 +264,17 @@ START_TEST(test_client_transactions)
     struct dynamo_client *c = new_client();
     struct dynamo_err err = {0};
     json_t *actions, *reasons = NULL, *gets, *items = NULL;
-    char name[64];
+    char name[64], token[64];
 
     tu_unique("it-txn", name, sizeof(name));
     make_table(c, name);
     actions = json_pack("[{s:{s:s, s:{s:{s:s}}}}, {s:{s:s, s:{s:{s:s}}}}]", "Put", "TableName",
                         name, "Item", "id", "S", "a", "Put", "TableName", name, "Item", "id",
                         "S", "b");
-    ck_assert_msg(dynamo_transact_write(c, actions, "token-1", &reasons, &err) == 0, "%s",
-                  err.text);
+    /* Idempotency tokens live 10 minutes server-side: make this one unique. */
+    ck_assert_msg(dynamo_transact_write(c, actions, tu_unique("token", token, sizeof(token)),
+                                        &reasons, &err) == 0,
+                  "%s", err.text);
     ck_assert_ptr_null(reasons);
     json_decref(actions);
     /* The first action's condition fails: the whole transaction is
@@ -303,6 +305,47 @@ START_TEST(test_client_transactions)
     ck_assert(json_is_null(json_array_get(items, 1))); /* "c" was never written */
     json_decref(items);
     json_decref(gets);
+    ck_assert_int_eq(dynamo_delete_table(c, name, NULL), 0);
+    dynamo_client_free(c);
+}
+END_TEST
+
+/* Parallel scan segments cover every item exactly once; TTL on and off. */
+START_TEST(test_client_segments_and_ttl)
+{
+    struct dynamo_client *c = new_client();
+    struct dynamo_err err = {0};
+    json_t *items, *seen = json_object(), *ttl = NULL;
+    char name[64];
+
+    tu_unique("it-seg", name, sizeof(name));
+    make_table(c, name);
+    items = batch_items(name, 40, "put");
+    ck_assert_int_eq(dynamo_batch_write(c, items, NULL, &err), 0);
+    json_decref(items);
+    for (int seg = 0; seg < 3; seg++) {
+        json_t *scan = json_pack("{s:s, s:i, s:i, s:i}", "TableName", name, "Segment", seg,
+                                 "TotalSegments", 3, "Limit", 7);
+        struct dynamo_pager *p = dynamo_pager_new(c, "Scan", scan, &err);
+        const json_t *item;
+
+        while ((item = dynamo_pager_next(p, &err)) != NULL) {
+            const char *id = json_string_value(json_object_get(json_object_get(item, "id"), "S"));
+
+            ck_assert_msg(json_object_get(seen, id) == NULL, "%s seen twice", id);
+            json_object_set_new(seen, id, json_true());
+        }
+        ck_assert_int_eq(err.code, DYNAMO_OK);
+        dynamo_pager_free(p);
+        json_decref(scan);
+    }
+    ck_assert_int_eq(json_object_size(seen), 40);
+    json_decref(seen);
+
+    ck_assert_msg(dynamo_update_ttl(c, name, "expires_at", 1, &err) == 0, "%s", err.text);
+    ck_assert_int_eq(dynamo_describe_ttl(c, name, &ttl, &err), 0);
+    ck_assert_str_eq(json_string_value(json_object_get(ttl, "AttributeName")), "expires_at");
+    json_decref(ttl);
     ck_assert_int_eq(dynamo_delete_table(c, name, NULL), 0);
     dynamo_client_free(c);
 }
@@ -580,6 +623,7 @@ main(void)
     tcase_add_test(client, test_client_update_delete_and_pages);
     tcase_add_test(client, test_client_batches);
     tcase_add_test(client, test_client_transactions);
+    tcase_add_test(client, test_client_segments_and_ttl);
     tcase_add_test(client, test_client_unreachable);
     tcase_add_test(ext, test_extension_create_all);
     tcase_add_test(ext, test_extension_full_table_and_drift);
