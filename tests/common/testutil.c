@@ -11,8 +11,21 @@
 
 #include "testutil.h"
 
-#if defined(__SANITIZE_ADDRESS__)
 #include <check.h>
+
+int
+tu_run(Suite *s)
+{
+    SRunner *sr = srunner_create(s);
+    int failed;
+
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? 0 : 1;
+}
+
+#if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/lsan_interface.h>
 
 void

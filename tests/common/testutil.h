@@ -33,6 +33,11 @@ void tu_http_free(struct tu_http *r);
 const char *tu_http_header(const struct tu_http *r, const char *name, char *buf,
                            size_t size);
 
+/* Runs every test of S in Check's fork mode, frees it, and returns the
+ * process exit code: 0 when all passed. */
+struct Suite;
+int tu_run(struct Suite *s);
+
 /* A checked-fixture teardown that fails the test when LeakSanitizer finds
  * a leak.  Needed because in Check's fork mode the report LeakSanitizer
  * prints when the child exits does not fail the test.  A no-op without ASan. */

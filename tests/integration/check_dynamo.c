@@ -611,8 +611,6 @@ main(void)
 {
     Suite *s = suite_create("integration");
     TCase *client = tcase_create("client"), *ext = tcase_create("extension");
-    SRunner *sr;
-    int failed;
 
     tcase_add_checked_fixture(client, NULL, tu_leak_check);
     tcase_set_timeout(client, 60);
@@ -631,9 +629,5 @@ main(void)
     tcase_add_test(ext, test_extension_config_errors);
     suite_add_tcase(s, client);
     suite_add_tcase(s, ext);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return tu_run(s);
 }

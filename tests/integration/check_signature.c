@@ -209,17 +209,11 @@ main(void)
 {
     Suite *s = suite_create("signature");
     TCase *tc = tcase_create("independent verifier");
-    SRunner *sr;
-    int failed;
 
     tcase_add_checked_fixture(tc, NULL, tu_leak_check);
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_signatures_verify);
     tcase_add_test(tc, test_signatures_verify_with_session_token);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return tu_run(s);
 }

@@ -99,8 +99,6 @@ main(void)
 {
     Suite *s = suite_create("validate");
     TCase *tc = tcase_create("items");
-    SRunner *sr;
-    int failed;
 
     tcase_add_checked_fixture(tc, NULL, tu_leak_check);
     tcase_set_timeout(tc, 30);
@@ -108,9 +106,5 @@ main(void)
     tcase_add_loop_test(tc, test_invalid, 0, sizeof(invalid) / sizeof(invalid[0]));
     tcase_add_test(tc, test_depth_and_size);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return tu_run(s);
 }
