@@ -42,6 +42,7 @@ INTEG_TESTS := $(patsubst tests/integration/%.c,build/tests/%,\
 	$(wildcard tests/integration/check_*.c))
 E2E_TESTS := $(patsubst tests/e2e/%.c,build/tests/%,$(wildcard tests/e2e/check_*.c))
 ALL_TESTS := $(UNIT_TESTS) $(INTEG_TESTS) $(E2E_TESTS)
+VALGRIND_BIN := build/valgrind/check_dynamo
 
 .PHONY: all deps test unit run bench lint clean install tests
 all: build/libdynamo-fcgi.a $(SHLIB) build/app_skeleton
@@ -89,7 +90,7 @@ build/tests/%: tests/e2e/%.c $(TEST_COMMON) build/san/libdynamo-fcgi.a
 	@mkdir -p $(@D)
 	$(TEST_LINK)
 
-tests: $(ALL_TESTS)
+tests: $(ALL_TESTS) $(VALGRIND_BIN)
 
 deps:
 	@scripts/deps.sh
@@ -155,6 +156,57 @@ build/bench/floor_app: bench/floor_app.c build/obj/app_skeleton/routes.o build/l
 bench: deps
 	@$(MAKE) --no-print-directory build/app_skeleton $(BENCH_BIN)
 	@scripts/bench.sh || true
+
+# libFuzzer targets (fuzz/, issue 6), built with clang straight from the library
+# sources (objects in build/fuzz/obj, never the gcc ones), with ASan + UBSan.
+# `make fuzz` runs each for FUZZ_SECONDS (default 60) on a corpus kept in
+# build/fuzz/corpus; `make test` runs each for a few seconds over the seed
+# corpus in fuzz/corpus (scripts/fuzz.sh short).
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS = $(BASE_CFLAGS) -O1 -g $(FUZZ_SAN) $(PKG_CFLAGS)
+FUZZ_OBJ := $(LIB_SRC:%.c=build/fuzz/obj/%.o)
+FUZZ_BIN := $(patsubst fuzz/%.c,build/fuzz/%,$(wildcard fuzz/fuzz_*.c))
+
+build/fuzz/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+build/fuzz/%: fuzz/%.c fuzz/fuzz.h $(FUZZ_OBJ)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -I. -o $@ $< $(FUZZ_OBJ) $(PKG_LIBS)
+
+.PHONY: fuzz fuzz-build
+.SECONDARY: $(FUZZ_OBJ)
+fuzz-build: $(FUZZ_BIN)
+
+fuzz: deps
+	@$(MAKE) --no-print-directory fuzz-build
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh long
+
+# valgrind memcheck on the integration suite (issue 6).  The test programs
+# are built with ASan, which valgrind cannot run: this copy of check_dynamo
+# is built without sanitizers, against the normal library.  `make valgrind`
+# runs it against a private DynamoDB Local; `make test` runs it too.
+
+build/valgrind/%: tests/integration/%.c tests/common/testutil.c build/libdynamo-fcgi.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -I. -Itests/common -o $@ $< \
+		tests/common/testutil.c build/libdynamo-fcgi.a $(PKG_LIBS) $(CHECK_LIBS)
+
+.PHONY: valgrind soak
+valgrind: deps
+	@$(MAKE) --no-print-directory $(VALGRIND_BIN)
+	@scripts/valgrind.sh $(VALGRIND_BIN)
+
+# A soak (issue 6): wrk, 64 connections for SOAK_SECONDS (default 60) on the
+# example app (2 workers) behind nginx, backed by DynamoDB Local; prints
+# requests, failures and the app's resident memory.  Not part of `make test`.
+SOAK_SECONDS ?= 60
+soak: deps
+	@$(MAKE) --no-print-directory all
+	@SOAK_SECONDS=$(SOAK_SECONDS) scripts/soak.sh
 
 clean:
 	rm -rf build

@@ -111,7 +111,8 @@ cmd_check(struct web_app *app, struct dynamo *dynamo)
         rc = dynamo_check_tables(dynamo, ctx, &diff, &err);
     }
     if (rc != 0) {
-        fprintf(stderr, "app_skeleton: check: %s\n", err.code ? err.text : "no app context");
+        fprintf(stderr, "app_skeleton: check: %s\n",
+                err.code ? err.text : "no app context");
         return 1;
     }
     json_array_foreach(diff, i, line)

@@ -67,6 +67,17 @@ table_for(struct web_req *req, struct web_resp *resp, struct dynamo *d,
     return t;
 }
 
+/* 1 when S is valid UTF-8, as a DynamoDB string must be (a decoded path or
+ * query value may hold any byte: %FF, overlong forms, surrogates). */
+static int
+utf8_ok(const char *s)
+{
+    json_t *j = json_string(s);
+
+    json_decref(j);
+    return j != NULL;
+}
+
 /* The key value from the path, checked against DynamoDB's limits; NULL
  * after replying 400. */
 static const char *
@@ -74,8 +85,9 @@ key_value(struct web_req *req, struct web_resp *resp, const struct resource *res
 {
     const char *v = web_req_param(req, res->param);
 
-    if (v == NULL || *v == '\0' || strlen(v) > MAX_KEY_BYTES) {
-        web_resp_error(resp, 400, "%s must be 1 to %d bytes", res->param, MAX_KEY_BYTES);
+    if (v == NULL || *v == '\0' || strlen(v) > MAX_KEY_BYTES || !utf8_ok(v)) {
+        web_resp_error(resp, 400, "%s must be 1 to %d bytes of UTF-8", res->param,
+                       MAX_KEY_BYTES);
         return NULL;
     }
     return v;
@@ -191,8 +203,8 @@ delete_resource(struct web_req *req, struct web_resp *resp, struct dynamo *d,
     if (key == NULL)
         return 0;
     k = json_pack("{s:{s:s}}", dynamo_table_hash_key(t), "S", key);
-    if (dynamo_delete_item(dynamo_table_client(t), dynamo_table_full_name(t), k, &opts, &old,
-                           &err) != 0)
+    if (dynamo_delete_item(dynamo_table_client(t), dynamo_table_full_name(t), k, &opts,
+                           &old, &err) != 0)
         rc = reply_dynamo_error(resp, &err);
     else if (old == NULL)
         rc = web_resp_error(resp, 404, "%s '%s' not found", res->param, key);
@@ -227,10 +239,12 @@ page_limit(struct web_req *req, struct web_resp *resp)
 
 /* Writes {"items": [ITEMS as plain JSON], "cursor": NEXT's key or null}. */
 static int
-reply_page(struct web_resp *resp, const json_t *items, const json_t *next, const char *attr)
+reply_page(struct web_resp *resp, const json_t *items, const json_t *next,
+           const char *attr)
 {
     struct dynamo_err err = {0};
-    const char *cursor = json_string_value(json_object_get(json_object_get(next, attr), "S"));
+    const char *cursor =
+        json_string_value(json_object_get(json_object_get(next, attr), "S"));
     json_t *cur = cursor ? json_string(cursor) : json_null();
     char *tail = json_dumps(cur, JSON_ENCODE_ANY);
     size_t cap = 64 + (tail ? strlen(tail) : 0), len = 0, i;
@@ -280,12 +294,16 @@ list_resource(struct web_req *req, struct web_resp *resp, struct dynamo *d,
 
     if (limit < 0)
         return 0;
-    if (cursor != NULL && (*cursor == '\0' || strlen(cursor) > MAX_KEY_BYTES))
-        return web_resp_error(resp, 400, "cursor must be 1 to %d bytes", MAX_KEY_BYTES);
-    scan = json_pack("{s:s, s:i}", "TableName", dynamo_table_full_name(t), "Limit", (int)limit);
+    if (cursor != NULL &&
+        (*cursor == '\0' || strlen(cursor) > MAX_KEY_BYTES || !utf8_ok(cursor)))
+        return web_resp_error(resp, 400, "cursor must be 1 to %d bytes of UTF-8",
+                              MAX_KEY_BYTES);
+    scan = json_pack("{s:s, s:i}", "TableName", dynamo_table_full_name(t), "Limit",
+                     (int)limit);
     if (cursor != NULL)
         start = json_pack("{s:{s:s}}", dynamo_table_hash_key(t), "S", cursor);
-    if (dynamo_page(dynamo_table_client(t), "Scan", scan, start, &items, &next, &err) != 0)
+    if (dynamo_page(dynamo_table_client(t), "Scan", scan, start, &items, &next, &err) !=
+        0)
         rc = reply_dynamo_error(resp, &err);
     else
         rc = reply_page(resp, items, next, dynamo_table_hash_key(t));

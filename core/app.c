@@ -37,7 +37,8 @@ web_app_free(struct web_app *app)
     live = atomic_load(&app->live_ctx);
     if (live != 0)
         /* A context still points here; say so instead of failing silently. */
-        fprintf(stderr, "web: web_app_free(\"%s\") with %d app context(s) still pushed\n",
+        web_log(app, WEB_LOG_WARN,
+                "web: web_app_free(\"%s\") with %d app context(s) still pushed",
                 app->name, live);
     webp_config_free(&app->config);
     webp_router_free(&app->router);

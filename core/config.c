@@ -316,6 +316,16 @@ syntax_error(const struct line *l, const char *p, struct web_err *err, const cha
     return -1;
 }
 
+/* Fills ERR for a problem at P inside a value, which is never quoted: the
+ * value may be a secret (AWS_SECRET_ACCESS_KEY), and the error goes to a
+ * log.  The column says where. */
+static int
+value_error(const struct line *l, const char *p, struct web_err *err, const char *what)
+{
+    webp_err_at(err, l->source, l->no, webp_utf8_col(l->start, p), "%s", what);
+    return -1;
+}
+
 /* Reads a double-quoted value starting at *P (on the quote) into OUT; moves
  * *P past the closing quote.  0, or -1 and fills ERR. */
 static int
@@ -336,16 +346,17 @@ quoted_value(const struct line *l, const char **pp, struct webp_buf *out,
             else if (c == 't')
                 c = '\t';
             else if (c != '"' && c != '\\')
-                return syntax_error(l, p - 1, err,
-                                    "unknown escape (use \\\" \\\\ \\n \\t)");
+                return value_error(l, p - 1, err,
+                                   "unknown escape (use \\\" \\\\ \\n \\t)");
         }
         if (webp_buf_append(out, &c, 1) != WEBP_OK) {
             webp_err_nomem(err);
             return -1;
         }
     }
-    if (p >= l->end)
-        return syntax_error(l, open, err, "unterminated quoted value");
+    /* The loop also stops on a '\\' that ends the line: unterminated too. */
+    if (p >= l->end || *p != '"')
+        return value_error(l, open, err, "unterminated quoted value");
     *pp = p + 1;
     return 0;
 }
@@ -361,7 +372,7 @@ line_value(const struct line *l, const char *p, struct webp_buf *out, struct web
             return -1;
         p = skip_blanks(p, l->end);
         if (p < l->end && *p != '#')
-            return syntax_error(l, p, err, "unexpected text after the quoted value");
+            return value_error(l, p, err, "unexpected text after the quoted value");
         return 0;
     }
     for (e = v; e < l->end; e++)
@@ -399,8 +410,12 @@ parse_line(const struct line *l, webp_config_fn fn, void *arg, struct web_err *e
     memcpy(name, key, (size_t)(p - key));
     name[p - key] = '\0';
     p = skip_blanks(p, l->end);
-    if (p >= l->end || *p != '=')
-        return syntax_error(l, p, err, "expected '=' after the key");
+    if (p >= l->end || *p != '=') {
+        /* What follows may be the value itself: name the key instead. */
+        webp_err_at(err, l->source, l->no, webp_utf8_col(l->start, p),
+                    "expected '=' after '%s'", name);
+        return -1;
+    }
     p = skip_blanks(p + 1, l->end);
     webp_buf_init(&value, WEBP_MAX_CONFIG_FILE);
     if (line_value(l, p, &value, err) != 0) {

@@ -6,7 +6,7 @@
  * every extension's teardown_ctx in reverse registration order (the last one
  * set up is the first one torn down, as with atexit).
  */
-#include <stdio.h>
+#include <string.h>
 
 #include "internal.h"
 
@@ -62,8 +62,8 @@ unlink_ctx(struct web_ctx *ctx)
         pp = &(*pp)->below;
     if (*pp == ctx)
         *pp = ctx->below;
-    fprintf(stderr,
-            "web: app context of \"%s\" popped out of order or on another thread\n",
+    web_log(ctx->app, WEB_LOG_ERROR,
+            "web: app context of \"%s\" popped out of order or on another thread",
             ctx->app->name);
 }
 
@@ -112,4 +112,31 @@ web_ctx_slot(struct web_ctx *ctx, const struct web_ext *ext)
     if (i < 0 || (size_t)i >= ctx->nslots)
         return NULL;
     return &ctx->slots[i];
+}
+
+void
+webp_ctx_log_request(struct web_ctx *ctx, char *buf, size_t size)
+{
+    size_t len = 0, i;
+
+    if (size == 0)
+        return;
+    buf[0] = '\0';
+    for (i = 0; ctx != NULL && i < ctx->nslots; i++) {
+        const struct web_ext *ext = ctx->app->exts[i];
+        char part[256];
+        size_t n;
+
+        if (ext->log_request == NULL)
+            continue;
+        part[0] = '\0';
+        ext->log_request(ctx, ctx->slots[i], ext->self, part, sizeof(part));
+        part[sizeof(part) - 1] = '\0';
+        n = strlen(part);
+        if (n == 0 || len + 1 + n >= size)
+            continue;
+        buf[len++] = ' ';
+        memcpy(buf + len, part, n + 1);
+        len += n;
+    }
 }

@@ -37,8 +37,9 @@
 struct server {
     struct web_app *app;
     int listen_fd;
-    char *unix_path; /* the socket file we created, removed on exit */
-    int wake[2];     /* the self-pipe: readable once a stop is requested */
+    int own_listener; /* LISTEN_FD was opened here from WEB_LISTEN */
+    char *unix_path;  /* the socket file we created, removed on exit */
+    int wake[2];      /* the self-pipe: readable once a stop is requested */
     size_t max_body;
     long grace_ms;
     long nworkers;
@@ -57,6 +58,33 @@ struct server {
 
 /* ---- stopping -------------------------------------------------------------- */
 
+/* Makes a socket opened from WEB_LISTEN stop listening, so a connection
+ * after the stop is refused at once (the web server can try another
+ * upstream) rather than queued until the exit resets it.  shutdown(), not
+ * close(): workers may still be polling the descriptor; the wake pipe tells
+ * them to stop.  An inherited fd 0 belongs to systemd or spawn-fcgi too and
+ * is left listening: connections queue there for the next instance. */
+static void
+stop_listening(struct server *srv)
+{
+    if (srv->own_listener && shutdown(srv->listen_fd, SHUT_RDWR) != 0 &&
+        errno != ENOTCONN)
+        web_log(srv->app, WEB_LOG_WARN, "web: shutdown of the listening socket: %s",
+                strerror(errno));
+}
+
+/* 1 once a stop has been requested. */
+static int
+stopping(struct server *srv)
+{
+    int stop;
+
+    pthread_mutex_lock(&srv->mu);
+    stop = srv->stop;
+    pthread_mutex_unlock(&srv->mu);
+    return stop;
+}
+
 /* Asks everything to stop.  CODE other than WEB_OK, with the text FAILURE,
  * makes web_app_serve fail once the workers are gone. */
 static void
@@ -66,13 +94,14 @@ request_stop(struct server *srv, enum web_code code, const char *failure)
     if (code != WEB_OK && srv->failed == WEB_OK) {
         srv->failed = code;
         snprintf(srv->failure, sizeof(srv->failure), "%s", failure);
-        fprintf(stderr, "web: %s: stopping\n", failure);
+        web_log(srv->app, WEB_LOG_ERROR, "web: %s: stopping", failure);
     }
     if (!srv->stop) {
         srv->stop = 1;
         /* Never read: every later poll() sees it.  A full pipe is fine. */
         if (write(srv->wake[1], "x", 1) < 0 && errno != EAGAIN)
-            fprintf(stderr, "web: wake pipe: %s\n", strerror(errno));
+            web_log(srv->app, WEB_LOG_ERROR, "web: wake pipe: %s", strerror(errno));
+        stop_listening(srv);
     }
     pthread_cond_broadcast(&srv->cond);
     pthread_mutex_unlock(&srv->mu);
@@ -89,8 +118,8 @@ signal_main(void *arg)
             continue;
         if (atomic_load(&srv->sig_quit))
             return NULL;
-        fprintf(stderr,
-                "web: %s: finishing requests in flight (up to %ld ms), then exiting\n",
+        web_log(srv->app, WEB_LOG_INFO,
+                "web: %s: finishing requests in flight (up to %ld ms), then exiting",
                 sig == SIGINT ? "SIGINT" : "SIGTERM", srv->grace_ms);
         request_stop(srv, WEB_OK, NULL);
     }
@@ -153,6 +182,8 @@ wait_kept(struct server *srv, FCGX_Request *fr)
 
     while ((rc = wait_readable(srv, fr->ipcFd, KEPT_IDLE_MS)) == 2) {
         if (connection_pending(srv)) {
+            web_log(srv->app, WEB_LOG_DEBUG,
+                    "web: giving up an idle kept connection: new ones are waiting");
             close_kept(fr);
             return 2;
         }
@@ -209,10 +240,13 @@ next_request(struct server *srv, FCGX_Request *fr)
         }
         if (arc == 0)
             return 1;
-        if (accept_retry(arc))
+        /* After the stop the listening socket is shut: accept() fails, and
+         * the next wait sees the wake pipe. */
+        if (accept_retry(arc) || stopping(srv))
             continue;
         if (accept_transient(arc)) {
-            fprintf(stderr, "web: FCGX_Accept_r: %s; retrying\n", strerror(-arc));
+            web_log(srv->app, WEB_LOG_WARN, "web: FCGX_Accept_r: %s; retrying",
+                    strerror(-arc));
             nanosleep(&pause, NULL);
             continue;
         }
@@ -292,9 +326,9 @@ wait_for_workers(struct server *srv)
     while (srv->running > 0) {
         if (pthread_cond_timedwait(&srv->cond, &srv->mu, &deadline) == ETIMEDOUT &&
             srv->running > 0) {
-            fprintf(stderr,
+            web_log(srv->app, WEB_LOG_ERROR,
                     "web: %ld worker(s) still busy %ld ms after the stop "
-                    "(WEB_GRACE_MS); exiting without them\n",
+                    "(WEB_GRACE_MS); exiting without them",
                     srv->running, srv->grace_ms);
             if (srv->unix_path != NULL)
                 unlink(srv->unix_path);
@@ -456,6 +490,7 @@ open_listener(struct server *srv, struct web_err *err)
         rc = open_tcp(srv, addr, err);
     if (rc != 0)
         return -1;
+    srv->own_listener = addr != NULL;
     /* Non-blocking: see the top of the file. */
     flags = fcntl(srv->listen_fd, F_GETFL);
     if (flags < 0 || fcntl(srv->listen_fd, F_SETFL, flags | O_NONBLOCK) != 0) {
@@ -473,12 +508,14 @@ static int
 read_options(struct server *srv, struct web_err *err)
 {
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    enum web_log_level level;
 
     if (cores < 1)
         cores = 1;
     if (cores > MAX_WORKERS)
         cores = MAX_WORKERS;
-    if (webp_max_body(srv->app, &srv->max_body, err) != 0 ||
+    if (webp_log_level(srv->app, &level, err) != 0 ||
+        webp_max_body(srv->app, &srv->max_body, err) != 0 ||
         web_config_long(srv->app, "WEB_WORKERS", cores, 1, MAX_WORKERS, &srv->nworkers,
                         err) != 0 ||
         web_config_long(srv->app, "WEB_GRACE_MS", WEBP_DEFAULT_GRACE_MS, 0,
@@ -592,10 +629,13 @@ run(struct server *srv, struct web_err *err)
         return -1;
     }
     started = start_workers(srv, tids);
-    fprintf(stderr, "web: serving \"%s\" with %ld worker(s)\n", srv->app->name, started);
+    web_log(srv->app, WEB_LOG_INFO, "web: serving \"%s\" with %ld worker(s)",
+            srv->app->name, started);
     wait_for_workers(srv);
     for (i = 0; i < started; i++)
         pthread_join(tids[i], NULL);
+    web_log(srv->app, WEB_LOG_INFO, "web: every worker finished; \"%s\" stopped",
+            srv->app->name);
     atomic_store(&srv->sig_quit, 1);
     pthread_kill(sig_tid, SIGTERM);
     pthread_join(sig_tid, NULL);

@@ -315,19 +315,25 @@ elapsed_us(const struct timespec *t0)
            (t1.tv_nsec - t0->tv_nsec) / 1000;
 }
 
-/* One line per request on stderr: method, raw path (never the query string:
- * it may carry secrets), status, microseconds.  One fprintf call, so lines
- * from different workers do not interleave. */
+/* One info line per request: method, raw path (never the query string: it
+ * may carry secrets), status, microseconds, then what the extensions add
+ * (e.g. "dynamo=1call/350us conn=0").  One web_log call, so lines from
+ * different workers do not interleave. */
 static void
-log_access(const struct web_req *req, int status, const struct timespec *t0)
+log_access(const struct web_req *req, struct web_ctx *ctx, int status,
+           const struct timespec *t0)
 {
-    char method[48], path[512];
+    char method[48], path[512], extra[512];
     const char *uri = req->uri ? req->uri : "-";
+    long long us = elapsed_us(t0);
 
     webp_escape(method, sizeof(method), req->method ? req->method : "-",
                 req->method ? strlen(req->method) : 1);
     webp_escape(path, sizeof(path), uri, strcspn(uri, "?"));
-    fprintf(stderr, "%s %s %d %lldus\n", method, path, status, elapsed_us(t0));
+    /* Always called, even when the line is filtered out: the hooks count
+     * "since the previous request". */
+    webp_ctx_log_request(ctx, extra, sizeof(extra));
+    web_log(req->app, WEB_LOG_INFO, "%s %s %d %lldus%s", method, path, status, us, extra);
 }
 
 int
@@ -349,7 +355,7 @@ webp_fcgi_serve_one(struct web_app *app, struct web_ctx *ctx, size_t max_body,
         write_static_500(fr->out);
         status = 500;
     }
-    log_access(&req, status, &t0);
+    log_access(&req, ctx, status, &t0);
     webp_req_free(&req);
     webp_resp_reset(&resp);
     return rc == 1;

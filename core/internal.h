@@ -59,6 +59,13 @@ void webp_err_at(struct web_err *err, const char *source, int line, int col,
                  const char *fmt, ...) WEB_PRINTF(5, 6);
 void webp_err_nomem(struct web_err *err);
 
+/* ---- logging (log.c) ----------------------------------------------------- */
+extern const char *const webp_log_level_names[WEB_LOG_MAX];
+/* APP's WEB_LOG_LEVEL into *OUT (WEB_LOG_INFO when unset or APP is NULL).
+ * 0, or -1 + ERR (WEB_ERR_CONFIG) for an unknown level; *OUT is then info. */
+int webp_log_level(const struct web_app *app, enum web_log_level *out,
+                   struct web_err *err);
+
 /* ---- results of the pure helpers below --------------------------------- */
 enum webp_rc {
     WEBP_OK = 0,
@@ -226,6 +233,13 @@ struct web_app {
 };
 /* Index of EXT in APP's registry, or -1. */
 long webp_app_ext_index(const struct web_app *app, const struct web_ext *ext);
+
+/* ---- app contexts (ctx.c) ------------------------------------------------ */
+/* Fills BUF (SIZE bytes, NUL-terminated) with what the log_request hooks of
+ * CTX's extensions add to an access-log line, in registration order, each
+ * part preceded by a space; "" when none adds anything.  A part that does
+ * not fit is dropped whole. */
+void webp_ctx_log_request(struct web_ctx *ctx, char *buf, size_t size);
 
 /* ---- requests and responses (request.c) -------------------------------- */
 struct web_req {

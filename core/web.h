@@ -128,13 +128,22 @@ WEB_EXPORT int web_app_routes(struct web_app *app, const struct web_route *route
  * An extension.  The struct is owned by the extension and must outlive the
  * app.  init_app runs from web_app_register(); teardown_ctx runs when a
  * context is popped, with the state the extension stored in its slot (it
- * frees that state).  SELF is passed back to both.
+ * frees that state).  SELF is passed back to every hook.  Fill it with
+ * designated initializers (.name = ...): hooks are only added at the end and
+ * the ones left out stay NULL.
  */
 struct web_ext {
     const char *name;
     int (*init_app)(struct web_app *app, void *self, struct web_err *err);
     void (*teardown_ctx)(struct web_ctx *ctx, void *state, void *self);
     void *self;
+    /* Optional (NULL: nothing).  Called on the worker's thread after each
+     * request served over FastCGI in CTX, with the extension's STATE (NULL
+     * when it never stored one): writes a short NUL-terminated text, e.g.
+     * "dynamo=1call/350us conn=0", into BUF (SIZE bytes) to be appended to
+     * the request's access-log line; an empty text adds nothing. */
+    void (*log_request)(struct web_ctx *ctx, void *state, void *self, char *buf,
+                        size_t size);
 };
 
 WEB_EXPORT int web_app_register(struct web_app *app, const struct web_ext *ext,
@@ -200,14 +209,35 @@ WEB_EXPORT int web_resp_json(struct web_resp *resp, int status, json_t *json);
 WEB_EXPORT int web_resp_error(struct web_resp *resp, int status, const char *fmt, ...)
     WEB_PRINTF(3, 4);
 
+/* ---- logging -------------------------------------------------------- */
+
+/* Log levels, most severe first.  WEB_LOG_LEVEL (error, warn, info, debug;
+ * default info) keeps the lines at or above its level. */
+enum web_log_level {
+    WEB_LOG_ERROR = 0,
+    WEB_LOG_WARN,
+    WEB_LOG_INFO, /* access log, start-up and shutdown */
+    WEB_LOG_DEBUG,
+    WEB_LOG_MAX
+};
+
+/* Writes one line "LEVEL: message" to stderr when LEVEL passes APP's
+ * WEB_LOG_LEVEL (APP may be NULL: info).  Bytes outside printable ASCII
+ * are written as \xHH, so a line is always one line; long messages are cut
+ * with "...".  One write per line: lines of different threads never mix. */
+WEB_EXPORT void web_log(const struct web_app *app, enum web_log_level level,
+                        const char *fmt, ...) WEB_PRINTF(3, 4);
+
 /* ---- serving -------------------------------------------------------- */
 
 /*
  * Serves APP over FastCGI until SIGTERM or SIGINT.  Listens on WEB_LISTEN
  * ("HOST:PORT" or "unix:PATH"), or on the inherited socket (fd 0) when unset.
  * Each worker pushes one app context for its lifetime.  On a signal: stops
- * accepting, finishes the requests in flight, pops the contexts (running the
- * extensions' teardowns) and returns 0.
+ * accepting (a socket opened from WEB_LISTEN stops listening, so new
+ * connections are refused; an inherited fd 0 is left to its owner), finishes
+ * the requests in flight, pops the contexts (running the extensions'
+ * teardowns) and returns 0.  WEB_LOG_LEVEL is checked before serving.
  */
 WEB_EXPORT int web_app_serve(struct web_app *app, struct web_err *err);
 

@@ -39,13 +39,18 @@ struct dynamo_client {
     char *region;
     char *url;      /* scheme://host[:port]/ */
     char *host_hdr; /* "Host: host[:port]", signed as sent */
-    struct dynamo_credentials *credentials;     /* borrowed, or own_credentials */
-    struct dynamo_credentials *own_credentials; /* made from the config's static keys */
-    struct dynamop_creds creds;                 /* this client's copy, signed with */
+    /* The provider signed with (borrowed, or own_credentials: made from the
+     * config's static keys) and this client's own copy of its credentials. */
+    struct dynamo_credentials *credentials;
+    struct dynamo_credentials *own_credentials;
+    struct dynamop_creds creds;
     int max_attempts;
     int retry_tokens;
     struct dynamop_sigv4_cache sigcache;
     struct dynamop_http *http;
+    long calls; /* dynamo_client_stats() */
+    long retries;
+    long long call_us;
 };
 
 /* Splits ENDPOINT into the URL to post to and the Host header value.
@@ -98,17 +103,17 @@ copy_credentials(struct dynamo_client *c, const struct dynamo_client_config *cfg
     int secret = cfg->secret_access_key != NULL && *cfg->secret_access_key != '\0';
 
     if (id != secret || (!id && cfg->credentials == NULL)) {
-        dynamop_err_set(err, DYNAMO_ERR_CONFIG, "no AWS credentials: set AWS_ACCESS_KEY_ID "
-                                                "and AWS_SECRET_ACCESS_KEY");
+        dynamop_err_set(err, DYNAMO_ERR_CONFIG,
+                        "no AWS credentials: set AWS_ACCESS_KEY_ID and "
+                        "AWS_SECRET_ACCESS_KEY");
         return -1;
     }
     if (!id) {
         c->credentials = cfg->credentials;
         return 0;
     }
-    c->own_credentials = dynamo_credentials_new_static(cfg->access_key_id,
-                                                       cfg->secret_access_key,
-                                                       cfg->session_token, err);
+    c->own_credentials = dynamo_credentials_new_static(
+        cfg->access_key_id, cfg->secret_access_key, cfg->session_token, err);
     c->credentials = c->own_credentials;
     return c->credentials != NULL ? 0 : -1;
 }
@@ -199,6 +204,22 @@ dynamo_client_connections(const struct dynamo_client *c)
     return dynamop_http_connections(c->http);
 }
 
+void
+dynamo_client_stats(const struct dynamo_client *c, struct dynamo_client_stats *out)
+{
+    *out = (struct dynamo_client_stats){c->calls, c->retries, c->call_us,
+                                        dynamop_http_connections(c->http)};
+}
+
+static long long
+now_us(void)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+}
+
 /* Operation names are CamelCase words; anything else would corrupt the header. */
 static int
 valid_operation(const char *op)
@@ -239,8 +260,9 @@ sign(struct dynamo_client *c, const char *operation, const char *body, size_t le
      * are about to expire, so a refresh in another thread never frees them. */
     if (dynamop_credentials_get(c->credentials, 0, &c->creds, err) != 0)
         return -1;
-    creds = (struct dynamop_sigv4_creds){c->creds.access_key_id, c->creds.secret_access_key,
-                                         c->creds.session_token};
+    creds.access_key_id = c->creds.access_key_id;
+    creds.secret_access_key = c->creds.secret_access_key;
+    creds.session_token = c->creds.session_token;
     token = c->creds.session_token;
     dynamop_sigv4_amz_date(time(NULL), sh->date);
     snprintf(sh->target_hdr, sizeof(sh->target_hdr), "X-Amz-Target: DynamoDB_20120810.%s",
@@ -294,10 +316,33 @@ credentials_renewed(struct dynamo_client *c, const struct dynamo_err *e)
     unsigned long gen = c->creds.generation;
     int rc;
 
-    if (strcmp(e->type, "ExpiredTokenException") != 0 && strcmp(e->type, "ExpiredToken") != 0)
+    if (strcmp(e->type, "ExpiredTokenException") != 0 &&
+        strcmp(e->type, "ExpiredToken") != 0)
         return 0;
-    rc = dynamop_credentials_get(c->credentials, DYNAMOP_CREDS_FORCE, &c->creds, &ignored);
+    rc = dynamop_credentials_get(c->credentials, DYNAMOP_CREDS_FORCE, &c->creds,
+                                 &ignored);
     return rc == 0 && c->creds.generation != gen;
+}
+
+/* Scrubs from ERR what the server may have echoed of this attempt's
+ * secrets: the session token and signature sent, and the secret key.  AWS's
+ * InvalidSignatureException quotes the canonical request (token included),
+ * IncompleteSignatureException the Authorization header; error texts end up
+ * in logs and answers (STYLE.md 16). */
+static void
+redact(const struct dynamo_client *c, const struct signed_headers *sh,
+       struct dynamo_err *err)
+{
+    static const char token_name[] = "X-Amz-Security-Token: ";
+    const char *sig = sh->authz_hdr != NULL ? strstr(sh->authz_hdr, "Signature=") : NULL;
+    const char *secrets[] = {
+        sh->token_hdr != NULL ? sh->token_hdr + sizeof(token_name) - 1 : NULL,
+        sig != NULL ? sig + 10 : NULL,
+        c->creds.secret_access_key,
+        c->creds.session_token,
+    };
+
+    dynamop_err_redact(err, secrets, sizeof(secrets) / sizeof(secrets[0]));
 }
 
 /* One HTTP attempt.  Returns the decoded body, or NULL with ERR filled and
@@ -335,11 +380,12 @@ attempt_once(struct dynamo_client *c, const char *operation, const char *body, s
     } else {
         out = dynamop_decode_body(resp.body, resp.body_len, err);
     }
-    release_headers(&sh);
     if (out == NULL && err != NULL) {
         err->http_status = (int)resp.status;
         snprintf(err->request_id, sizeof(err->request_id), "%s", resp.request_id);
+        redact(c, &sh, err);
     }
+    release_headers(&sh);
     return out;
 }
 
@@ -388,6 +434,7 @@ call_text(struct dynamo_client *c, const char *operation, const char *body, size
         /* Retry ATTEMPT waits up to BASE * 2^(ATTEMPT-1): the first retry at
          * most the base delay, as in the SDKs' standard mode. */
         dynamop_backoff_sleep(attempt - 1, BACKOFF_BASE_MS, BACKOFF_CAP_MS);
+        c->retries++;
     }
 }
 
@@ -404,6 +451,7 @@ dynamop_call_detail(struct dynamo_client *c, const char *operation, const json_t
 {
     char *body;
     json_t *out;
+    long long start;
 
     if (error_body != NULL)
         *error_body = NULL;
@@ -418,7 +466,10 @@ dynamop_call_detail(struct dynamo_client *c, const char *operation, const json_t
         dynamop_err_nomem(err);
         return NULL;
     }
+    start = now_us();
     out = call_text(c, operation, body, strlen(body), error_body, err);
+    c->calls++;
+    c->call_us += now_us() - start;
     free(body);
     return out;
 }

@@ -39,11 +39,11 @@ struct dynamo_credentials {
     struct dynamop_fetch fetch; /* KIND_CONTAINER, KIND_IMDS; read-only after creation */
     time_t (*clock)(void);
     /* Under the lock: */
-    struct dynamop_creds cur; /* generation 0: nothing fetched yet */
-    int refreshing;           /* a thread is fetching with the lock released */
-    unsigned long failures;   /* failed refreshes so far */
+    struct dynamop_creds cur;   /* generation 0: nothing fetched yet */
+    int refreshing;             /* a thread is fetching with the lock released */
+    unsigned long failures;     /* failed refreshes so far */
     struct dynamo_err last_err; /* the last failure, handed to the threads that waited */
-    time_t retry_after;       /* no new attempt before, while cur stays usable */
+    time_t retry_after;         /* no new attempt before, while cur stays usable */
 };
 
 void
@@ -122,8 +122,9 @@ static_new(const char *source, const char *id, const char *secret, const char *t
     struct dynamo_credentials *p;
 
     if (id == NULL || *id == '\0' || secret == NULL || *secret == '\0') {
-        dynamop_err_set(err, DYNAMO_ERR_CONFIG, "no AWS credentials: an access key id and a "
-                                                "secret access key are both needed");
+        dynamop_err_set(err, DYNAMO_ERR_CONFIG,
+                        "no AWS credentials: an access key id and a "
+                        "secret access key are both needed");
         return NULL;
     }
     if ((p = provider_new(KIND_STATIC, source, err)) == NULL)
@@ -179,7 +180,8 @@ static int
 usable(const struct dynamo_credentials *p, time_t now)
 {
     return p->cur.generation != 0 &&
-           (p->cur.expiration == 0 || now + DYNAMOP_CREDS_EXPIRY_SKEW < p->cur.expiration);
+           (p->cur.expiration == 0 ||
+            now + DYNAMOP_CREDS_EXPIRY_SKEW < p->cur.expiration);
 }
 
 /* Fetches new credentials with the lock released, then installs them or
@@ -204,10 +206,10 @@ refresh(struct dynamo_credentials *p, struct dynamo_err *e)
         p->cur = fresh;
         /* Handed credentials already inside the refresh window (the source
          * has not rotated yet): ask again later, not on every call. */
-        p->retry_after = fresh.expiration != 0 &&
-                                 fresh.expiration - now < DYNAMOP_CREDS_REFRESH_WINDOW
-                             ? now + DYNAMOP_CREDS_RETRY_AFTER
-                             : 0;
+        p->retry_after =
+            fresh.expiration != 0 && fresh.expiration - now < DYNAMOP_CREDS_REFRESH_WINDOW
+                ? now + DYNAMOP_CREDS_RETRY_AFTER
+                : 0;
     } else {
         p->failures++;
         p->last_err = *e;
@@ -268,8 +270,8 @@ get_locked(struct dynamo_credentials *p, int flags, struct dynamop_creds *snap,
 }
 
 int
-dynamop_credentials_get(struct dynamo_credentials *p, int flags, struct dynamop_creds *snap,
-                        struct dynamo_err *err)
+dynamop_credentials_get(struct dynamo_credentials *p, int flags,
+                        struct dynamop_creds *snap, struct dynamo_err *err)
 {
     int rc;
 
@@ -338,15 +340,17 @@ load_profile(const struct dynamo_credentials_options *o, const char *name,
 /* Each step: 1 with *OUT set, 0 when it has nothing, -1 with ERR. */
 
 static int
-from_environment(const struct dynamo_credentials_options *o, struct dynamo_credentials **out,
-                 struct dynamo_err *err)
+from_environment(const struct dynamo_credentials_options *o,
+                 struct dynamo_credentials **out, struct dynamo_err *err)
 {
-    const char *id = env(o, "AWS_ACCESS_KEY_ID"), *secret = env(o, "AWS_SECRET_ACCESS_KEY");
+    const char *id = env(o, "AWS_ACCESS_KEY_ID"),
+               *secret = env(o, "AWS_SECRET_ACCESS_KEY");
 
     if (id == NULL && secret == NULL)
         return 0;
     if (id == NULL || secret == NULL) {
-        dynamop_err_set(err, DYNAMO_ERR_CONFIG, "%s is set but %s is not: set both or neither",
+        dynamop_err_set(err, DYNAMO_ERR_CONFIG,
+                        "%s is set but %s is not: set both or neither",
                         id ? "AWS_ACCESS_KEY_ID" : "AWS_SECRET_ACCESS_KEY",
                         id ? "AWS_SECRET_ACCESS_KEY" : "AWS_ACCESS_KEY_ID");
         return -1;
@@ -359,17 +363,19 @@ from_environment(const struct dynamo_credentials_options *o, struct dynamo_crede
 static int
 unsupported(const struct dynamop_profile *prof, const char *name, struct dynamo_err *err)
 {
-    dynamop_err_set(err, DYNAMO_ERR_CONFIG,
-                    "profile '%.64s' (%.100s) uses %s: assume-role, SSO, web identity and "
-                    "credential_process are not supported; give the profile static keys",
-                    name, prof->unsupported_source, prof->unsupported);
+    dynamop_err_set(
+        err, DYNAMO_ERR_CONFIG,
+        "profile '%.64s' (%.100s) uses %s: assume-role, SSO, web identity and "
+        "credential_process are not supported; give the profile static keys",
+        name, prof->unsupported_source, prof->unsupported);
     return -1;
 }
 
 /* What the profile decides, once read.  As the steps. */
 static int
-profile_decide(struct dynamop_profile *prof, const char *name, int named, const char *config,
-               const char *creds, struct dynamo_credentials **out, struct dynamo_err *err)
+profile_decide(struct dynamop_profile *prof, const char *name, int named,
+               const char *config, const char *creds, struct dynamo_credentials **out,
+               struct dynamo_err *err)
 {
     char source[96];
 
@@ -382,16 +388,19 @@ profile_decide(struct dynamop_profile *prof, const char *name, int named, const 
         return *out != NULL ? 1 : -1;
     }
     if (prof->access_key_id != NULL || prof->secret_access_key != NULL) {
-        dynamop_err_set(err, DYNAMO_ERR_CONFIG, "profile '%.64s': %s is set but %s is not",
-                        name, prof->access_key_id ? "aws_access_key_id" : "aws_secret_access_key",
-                        prof->access_key_id ? "aws_secret_access_key" : "aws_access_key_id");
+        dynamop_err_set(
+            err, DYNAMO_ERR_CONFIG, "profile '%.64s': %s is set but %s is not", name,
+            prof->access_key_id ? "aws_access_key_id" : "aws_secret_access_key",
+            prof->access_key_id ? "aws_secret_access_key" : "aws_access_key_id");
         return -1;
     }
     if (prof->unsupported[0] != '\0')
         return unsupported(prof, name, err);
     if (named && !prof->found) {
-        dynamop_err_set(err, DYNAMO_ERR_CONFIG, "AWS_PROFILE: profile '%.64s' is in neither "
-                        "%.80s nor %.80s", name, config[0] ? config : "(no config file)",
+        dynamop_err_set(err, DYNAMO_ERR_CONFIG,
+                        "AWS_PROFILE: profile '%.64s' is in neither "
+                        "%.80s nor %.80s",
+                        name, config[0] ? config : "(no config file)",
                         creds[0] ? creds : "(no credentials file)");
         return -1;
     }
@@ -419,10 +428,10 @@ static int
 fetching(const struct dynamo_credentials_options *o, enum kind kind, const char *source,
          const char *url, struct dynamo_credentials **out, struct dynamo_err *err)
 {
-    const char *token = kind == KIND_CONTAINER ? env(o, "AWS_CONTAINER_AUTHORIZATION_TOKEN")
-                                               : NULL;
-    const char *file = kind == KIND_CONTAINER ? env(o, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")
-                                              : NULL;
+    const char *token =
+        kind == KIND_CONTAINER ? env(o, "AWS_CONTAINER_AUTHORIZATION_TOKEN") : NULL;
+    const char *file =
+        kind == KIND_CONTAINER ? env(o, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE") : NULL;
     struct dynamo_credentials *p = provider_new(kind, source, err);
 
     if (p == NULL)
@@ -445,8 +454,8 @@ fetching(const struct dynamo_credentials_options *o, enum kind kind, const char 
 }
 
 static int
-from_container(const struct dynamo_credentials_options *o, struct dynamo_credentials **out,
-               struct dynamo_err *err)
+from_container(const struct dynamo_credentials_options *o,
+               struct dynamo_credentials **out, struct dynamo_err *err)
 {
     const char *rel = env(o, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
     const char *full = env(o, "AWS_CONTAINER_CREDENTIALS_FULL_URI");
@@ -454,8 +463,9 @@ from_container(const struct dynamo_credentials_options *o, struct dynamo_credent
 
     if (rel != NULL) {
         if (*rel != '/' || strlen(rel) > 900) {
-            dynamop_err_set(err, DYNAMO_ERR_CONFIG, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI "
-                                                    "must be a path starting with '/'");
+            dynamop_err_set(err, DYNAMO_ERR_CONFIG,
+                            "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI "
+                            "must be a path starting with '/'");
             return -1;
         }
         snprintf(url, sizeof(url), "%s%s", DYNAMOP_ECS_HOST, rel);
@@ -481,12 +491,15 @@ from_imds(const struct dynamo_credentials_options *o, struct dynamo_credentials 
     if (disabled != NULL && strcasecmp(disabled, "true") == 0)
         return 0;
     if (endpoint == NULL)
-        endpoint = mode != NULL && strcasecmp(mode, "IPv6") == 0 ? DYNAMOP_IMDS_ENDPOINT_V6
-                                                                 : DYNAMOP_IMDS_ENDPOINT;
-    if ((strncasecmp(endpoint, "http://", 7) != 0 && strncasecmp(endpoint, "https://", 8) != 0) ||
+        endpoint = mode != NULL && strcasecmp(mode, "IPv6") == 0
+                       ? DYNAMOP_IMDS_ENDPOINT_V6
+                       : DYNAMOP_IMDS_ENDPOINT;
+    if ((strncasecmp(endpoint, "http://", 7) != 0 &&
+         strncasecmp(endpoint, "https://", 8) != 0) ||
         strlen(endpoint) >= 400) {
-        dynamop_err_set(err, DYNAMO_ERR_CONFIG, "AWS_EC2_METADATA_SERVICE_ENDPOINT must be an "
-                                                "http:// or https:// URL");
+        dynamop_err_set(err, DYNAMO_ERR_CONFIG,
+                        "AWS_EC2_METADATA_SERVICE_ENDPOINT must be an "
+                        "http:// or https:// URL");
         return -1;
     }
     n = strlen(endpoint);
@@ -506,17 +519,19 @@ dynamop_credentials_chain(const struct dynamo_credentials_options *o, int *none,
 
     o = o != NULL ? o : &defaults;
     *none = 0;
-    if ((rc = from_environment(o, &p, err)) == 0 && (rc = from_profile(o, &p, err)) == 0 &&
-        !o->no_network && (rc = from_container(o, &p, err)) == 0)
+    if ((rc = from_environment(o, &p, err)) == 0 &&
+        (rc = from_profile(o, &p, err)) == 0 && !o->no_network &&
+        (rc = from_container(o, &p, err)) == 0)
         rc = from_imds(o, &p, err);
     if (rc > 0)
         return p;
     if (rc == 0) {
         *none = 1;
-        dynamop_err_set(err, DYNAMO_ERR_CONFIG,
-                        "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
-                        "or a profile in ~/.aws/credentials (AWS_PROFILE)%s",
-                        o->no_network ? "" : ", or run with container or instance credentials");
+        dynamop_err_set(
+            err, DYNAMO_ERR_CONFIG,
+            "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
+            "or a profile in ~/.aws/credentials (AWS_PROFILE)%s",
+            o->no_network ? "" : ", or run with container or instance credentials");
     }
     return NULL;
 }

@@ -66,22 +66,27 @@ void dynamop_creds_wipe(struct dynamop_creds *c);
 
 /*
  * Brings SNAP up to date with P's current credentials, refreshing them first
- * when they expire within DYNAMOP_CREDS_REFRESH_WINDOW (or when FLAGS has
- * DYNAMOP_CREDS_FORCE and they were not just fetched).  SNAP is the caller's
- * own copy: strings are copied under P's lock only when its generation is
- * behind, so a refresh never frees what a caller is signing with.  Safe from
- * any number of threads.  Returns 0, or -1 with ERR (DYNAMO_ERR_NETWORK,
- * _TIMEOUT, _AUTH, _BAD_RESPONSE, _SERVICE, _CONFIG, _IO, _NOMEM); SNAP is
- * then left as it was.
+ * when they expire within DYNAMOP_CREDS_REFRESH_WINDOW, or when FLAGS has
+ * DYNAMOP_CREDS_FORCE and SNAP already holds the current ones (the service
+ * refused them; a caller whose copy is behind just takes the newer ones).
+ * SNAP is the caller's own copy: strings are copied under P's lock only
+ * when its generation is behind, so a refresh never frees what a caller is
+ * signing with.  While a refresh runs, callers with usable credentials keep
+ * them and the others wait for its outcome.  A failed refresh keeps the old
+ * credentials while they are usable and is not retried for
+ * DYNAMOP_CREDS_RETRY_AFTER seconds.  Safe from any number of threads.
+ * Returns 0, or -1 with ERR (DYNAMO_ERR_NETWORK, _TIMEOUT, _AUTH,
+ * _BAD_RESPONSE, _SERVICE, _CONFIG, _IO, _NOMEM); SNAP is then left as it was.
  */
-int dynamop_credentials_get(struct dynamo_credentials *p, int flags, struct dynamop_creds *snap,
-                            struct dynamo_err *err);
+int dynamop_credentials_get(struct dynamo_credentials *p, int flags,
+                            struct dynamop_creds *snap, struct dynamo_err *err);
 
 /* The chain of dynamo_credentials_new_chain(); *NONE is set to 1 when it
  * fails only because no source has credentials (settings.c then falls back
  * to DynamoDB Local's fixed keys), 0 otherwise. */
-struct dynamo_credentials *dynamop_credentials_chain(const struct dynamo_credentials_options *o,
-                                                     int *none, struct dynamo_err *err);
+struct dynamo_credentials *
+dynamop_credentials_chain(const struct dynamo_credentials_options *o, int *none,
+                          struct dynamo_err *err);
 
 /* Test hook: the clock P reads (NULL: time()).  Set before any other use. */
 void dynamop_credentials_set_clock(struct dynamo_credentials *p, time_t (*clock)(void));

@@ -29,8 +29,8 @@ static const struct {
     const char *key;
     int ranks_first;
 } unsupported_keys[] = {
-    {"role_arn", 1},          {"web_identity_token_file", 1}, {"sso_session", 1},
-    {"sso_start_url", 1},     {"sso_account_id", 1},          {"sso_role_name", 1},
+    {"role_arn", 1},           {"web_identity_token_file", 1}, {"sso_session", 1},
+    {"sso_start_url", 1},      {"sso_account_id", 1},          {"sso_role_name", 1},
     {"credential_process", 0},
 };
 
@@ -47,8 +47,10 @@ struct parser {
     const char *last_key; /* the last property's key when read here, else NULL */
 };
 
+static int fail(struct parser *p, int col, const char *fmt, ...) DYNAMO_PRINTF(3, 4);
+
 /* A DYNAMO_ERR_CONFIG at the parser's line and COL.  Always returns -1. */
-static int DYNAMO_PRINTF(3, 4)
+static int
 fail(struct parser *p, int col, const char *fmt, ...)
 {
     struct dynamo_err *err = p->err;
@@ -60,7 +62,8 @@ fail(struct parser *p, int col, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    dynamop_err_set(err, DYNAMO_ERR_CONFIG, "%.100s:%d:%d: %s", p->source, p->line, col, msg);
+    dynamop_err_set(err, DYNAMO_ERR_CONFIG, "%.100s:%d:%d: %s", p->source, p->line, col,
+                    msg);
     snprintf(err->source, sizeof(err->source), "%s", p->source);
     err->line = p->line;
     err->col = col;

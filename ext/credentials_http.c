@@ -125,8 +125,8 @@ request(const struct dynamop_fetch *f, const char *method, const char *url,
     if ((c = curl_easy_init()) == NULL || configure(c, f, a, errbuf) != 0 ||
         (list = curl_slist_append(NULL, "Accept:")) == NULL) {
         curl_easy_cleanup(c);
-        dynamop_err_set(err, DYNAMO_ERR_NOMEM, "%s: curl_easy_init: cannot set up a handle",
-                        what);
+        dynamop_err_set(err, DYNAMO_ERR_NOMEM,
+                        "%s: curl_easy_init: cannot set up a handle", what);
         return -1;
     }
     next = list;
@@ -145,9 +145,10 @@ request(const struct dynamop_fetch *f, const char *method, const char *url,
     curl_slist_free_all(list); /* curl copied nothing; the secrets are the caller's */
     if (rc != CURLE_OK) {
         enum dynamo_code code = rc == CURLE_OPERATION_TIMEDOUT ? DYNAMO_ERR_TIMEOUT
-                                : a->overflow                 ? DYNAMO_ERR_BAD_RESPONSE
-                                : rc == CURLE_OUT_OF_MEMORY || a->nomem ? DYNAMO_ERR_NOMEM
-                                                                        : DYNAMO_ERR_NETWORK;
+                                : a->overflow                  ? DYNAMO_ERR_BAD_RESPONSE
+                                : rc == CURLE_OUT_OF_MEMORY || a->nomem
+                                    ? DYNAMO_ERR_NOMEM
+                                    : DYNAMO_ERR_NETWORK;
 
         answer_wipe(a);
         dynamop_err_set(err, code, "%s: curl_easy_perform: %s", what,
@@ -160,7 +161,8 @@ request(const struct dynamop_fetch *f, const char *method, const char *url,
         answer_wipe(a);
         return status_error(status, what, err);
     }
-    if (a->buf == NULL && (a->buf = dynamop_calloc(1, DYNAMOP_CREDS_MAX_ANSWER)) == NULL) {
+    if (a->buf == NULL &&
+        (a->buf = dynamop_calloc(1, DYNAMOP_CREDS_MAX_ANSWER)) == NULL) {
         dynamop_err_nomem(err);
         return -1;
     }
@@ -230,8 +232,8 @@ dynamop_parse_iso8601(const char *s, time_t *out)
     } else {
         return -1;
     }
-    if (*s != '\0' || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 ||
-        sec > 60 || oh > 23 || om > 59)
+    if (*s != '\0' || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 ||
+        mi > 59 || sec > 60 || oh > 23 || om > 59)
         return -1;
     *out = (time_t)(days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec -
                     sign * (oh * 3600 + om * 60));
@@ -266,15 +268,20 @@ fill_creds(const json_t *obj, const char *what, struct dynamop_creds *out,
 {
     const char *id = field(obj, "AccessKeyId"), *secret = field(obj, "SecretAccessKey");
     const char *token = field(obj, "Token"), *exp = field(obj, "Expiration");
-    const char *missing = id == NULL ? "AccessKeyId" : secret == NULL ? "SecretAccessKey" : NULL;
+    const char *missing = id == NULL       ? "AccessKeyId"
+                          : secret == NULL ? "SecretAccessKey"
+                                           : NULL;
 
     if (missing != NULL) {
-        dynamop_err_set(err, DYNAMO_ERR_BAD_RESPONSE, "%s: no %s in the answer", what, missing);
+        dynamop_err_set(err, DYNAMO_ERR_BAD_RESPONSE, "%s: no %s in the answer", what,
+                        missing);
         return -1;
     }
-    if (!header_safe(id) || !header_safe(secret) || (token != NULL && !header_safe(token))) {
+    if (!header_safe(id) || !header_safe(secret) ||
+        (token != NULL && !header_safe(token))) {
         dynamop_err_set(err, DYNAMO_ERR_BAD_RESPONSE,
-                        "%s: a credential holds characters not allowed in a header", what);
+                        "%s: a credential holds characters not allowed in a header",
+                        what);
         return -1;
     }
     memset(out, 0, sizeof(*out));
@@ -306,16 +313,18 @@ dynamop_creds_from_json(const char *body, size_t len, const char *what,
 
     /* jerr.text may quote the body (a secret): report the position only. */
     if (!json_is_object(obj)) {
-        dynamop_err_set(err, DYNAMO_ERR_BAD_RESPONSE, "%s: the answer is not a JSON object%s",
-                        what, obj == NULL ? " (invalid JSON)" : "");
+        dynamop_err_set(err, DYNAMO_ERR_BAD_RESPONSE,
+                        "%s: the answer is not a JSON object%s", what,
+                        obj == NULL ? " (invalid JSON)" : "");
     } else if ((code = json_string_value(json_object_get(obj, "Code"))) != NULL &&
                strcmp(code, "Success") != 0) {
-        dynamop_err_set(err, DYNAMO_ERR_BAD_RESPONSE, "%s: Code is '%.40s', not 'Success'", what,
-                        code);
+        dynamop_err_set(err, DYNAMO_ERR_BAD_RESPONSE,
+                        "%s: Code is '%.40s', not 'Success'", what, code);
     } else {
         rc = fill_creds(obj, what, out, err);
     }
-    json_decref(obj); /* jansson frees without wiping; nothing else to do short of a hook */
+    json_decref(
+        obj); /* jansson frees without wiping; nothing else to do short of a hook */
     return rc;
 }
 
@@ -337,7 +346,8 @@ host_allowed_plain(const char *host)
     if (n < 3 || n - 2 >= sizeof(v6) || host[0] != '[' || host[n - 1] != ']')
         return 0;
     snprintf(v6, sizeof(v6), "%.*s", (int)(n - 2), host + 1);
-    if (inet_pton(AF_INET6, v6, a6) != 1 || inet_pton(AF_INET6, "fd00:ec2::23", eks6) != 1)
+    if (inet_pton(AF_INET6, v6, a6) != 1 ||
+        inet_pton(AF_INET6, "fd00:ec2::23", eks6) != 1)
         return 0;
     return IN6_IS_ADDR_LOOPBACK((struct in6_addr *)a6) || memcmp(a6, eks6, 16) == 0;
 }
@@ -363,8 +373,9 @@ dynamop_check_container_url(const char *url, struct dynamo_err *err)
                         "loopback host or the ECS/EKS agent, not '%.100s' (use https)",
                         host);
     } else {
-        dynamop_err_set(err, DYNAMO_ERR_CONFIG,
-                        "AWS_CONTAINER_CREDENTIALS_FULL_URI: scheme must be http or https");
+        dynamop_err_set(
+            err, DYNAMO_ERR_CONFIG,
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI: scheme must be http or https");
     }
     curl_free(scheme);
     curl_free(host);
@@ -385,8 +396,10 @@ read_token_file(const char *path, char **out, struct dynamo_err *err)
     ssize_t r = 0;
 
     if (fd < 0) {
-        dynamop_err_set(err, DYNAMO_ERR_IO, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: open "
-                        "%.160s: %s", path, strerror(errno));
+        dynamop_err_set(err, DYNAMO_ERR_IO,
+                        "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: open "
+                        "%.160s: %s",
+                        path, strerror(errno));
         return -1;
     }
     while (len < sizeof(buf) && ((r = read(fd, buf + len, sizeof(buf) - len)) > 0 ||
@@ -395,8 +408,9 @@ read_token_file(const char *path, char **out, struct dynamo_err *err)
     close(fd);
     if (len == sizeof(buf) || r < 0) {
         explicit_bzero(buf, sizeof(buf));
-        dynamop_err_set(err, DYNAMO_ERR_IO, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE %.160s: %s",
-                        path, r < 0 ? "read failed" : "larger than 16 KiB");
+        dynamop_err_set(err, DYNAMO_ERR_IO,
+                        "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE %.160s: %s", path,
+                        r < 0 ? "read failed" : "larger than 16 KiB");
         return -1;
     }
     while (len > 0 && isspace((unsigned char)buf[len - 1]))
@@ -420,13 +434,15 @@ container_auth(const struct dynamop_fetch *f, char **out, struct dynamo_err *err
     size_t n;
 
     *out = NULL;
-    if (f->auth_token_file != NULL && read_token_file(f->auth_token_file, &token, err) != 0)
+    if (f->auth_token_file != NULL &&
+        read_token_file(f->auth_token_file, &token, err) != 0)
         return -1;
     if (token == NULL && f->auth_token == NULL)
         return 0;
     if (!header_safe(token != NULL ? token : f->auth_token)) {
         dynamop_free_secret(token);
-        dynamop_err_set(err, DYNAMO_ERR_CONFIG, "the container authorization token is empty "
+        dynamop_err_set(err, DYNAMO_ERR_CONFIG,
+                        "the container authorization token is empty "
                         "or holds a line break or control character");
         return -1;
     }
@@ -472,13 +488,15 @@ role_name(const struct answer *a, char out[65], struct dynamo_err *err)
     while (n > 0 && isspace((unsigned char)a->buf[n - 1]))
         n--;
     if (n == 0 || n > 64) {
-        dynamop_err_set(err, DYNAMO_ERR_CONFIG, "instance metadata: no IAM role is attached "
+        dynamop_err_set(err, DYNAMO_ERR_CONFIG,
+                        "instance metadata: no IAM role is attached "
                         "to this instance");
         return -1;
     }
     for (size_t i = 0; i < n; i++) {
         if (!isalnum((unsigned char)a->buf[i]) && strchr("_+=,.@-", a->buf[i]) == NULL) {
-            dynamop_err_set(err, DYNAMO_ERR_BAD_RESPONSE, "instance metadata: the role name "
+            dynamop_err_set(err, DYNAMO_ERR_BAD_RESPONSE,
+                            "instance metadata: the role name "
                             "holds a character IAM does not allow");
             return -1;
         }
@@ -506,22 +524,23 @@ dynamop_fetch_imds(const struct dynamop_fetch *f, struct dynamop_creds *out,
                    struct dynamo_err *err)
 {
     static const char creds_path[] = "/latest/meta-data/iam/security-credentials/";
-    const char *put_headers[] = {"X-aws-ec2-metadata-token-ttl-seconds: " DYNAMOP_IMDS_TOKEN_TTL,
-                                 NULL};
+    const char *put_headers[] = {
+        "X-aws-ec2-metadata-token-ttl-seconds: " DYNAMOP_IMDS_TOKEN_TTL, NULL};
     char url[512], path[sizeof(creds_path) + 64], role[65], *token_hdr;
     struct answer a = {0};
     size_t n;
     int rc = -1;
 
     snprintf(url, sizeof(url), "%s/latest/api/token", f->url);
-    if (request(f, "PUT", url, put_headers, "instance metadata: PUT /latest/api/token", &a,
-                err) != 0)
+    if (request(f, "PUT", url, put_headers, "instance metadata: PUT /latest/api/token",
+                &a, err) != 0)
         return -1;
     while (a.len > 0 && isspace((unsigned char)a.buf[a.len - 1]))
         a.buf[--a.len] = '\0';
     if (!header_safe(a.buf)) {
         answer_wipe(&a);
-        dynamop_err_set(err, DYNAMO_ERR_BAD_RESPONSE, "instance metadata: PUT "
+        dynamop_err_set(err, DYNAMO_ERR_BAD_RESPONSE,
+                        "instance metadata: PUT "
                         "/latest/api/token: the session token is empty or not printable");
         return -1;
     }
@@ -533,12 +552,13 @@ dynamop_fetch_imds(const struct dynamop_fetch *f, struct dynamop_creds *out,
         dynamop_err_nomem(err);
         return -1;
     }
-    if (imds_get(f, creds_path, token_hdr, &a, err) == 0 && role_name(&a, role, err) == 0) {
+    if (imds_get(f, creds_path, token_hdr, &a, err) == 0 &&
+        role_name(&a, role, err) == 0) {
         answer_wipe(&a);
         snprintf(path, sizeof(path), "%s%s", creds_path, role);
         if (imds_get(f, path, token_hdr, &a, err) == 0)
-            rc = dynamop_creds_from_json(a.buf, a.len, "instance metadata credentials", out,
-                                         err);
+            rc = dynamop_creds_from_json(a.buf, a.len, "instance metadata credentials",
+                                         out, err);
     }
     answer_wipe(&a);
     dynamop_free_secret(token_hdr);

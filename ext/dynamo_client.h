@@ -98,7 +98,8 @@ struct dynamo_credentials_options {
  * are copied.  New: free with dynamo_credentials_free(). */
 DYNAMO_EXPORT struct dynamo_credentials *
 dynamo_credentials_new_static(const char *access_key_id, const char *secret_access_key,
-                              const char *session_token, struct dynamo_err *err) DYNAMO_WUR;
+                              const char *session_token,
+                              struct dynamo_err *err) DYNAMO_WUR;
 /*
  * The default chain, first source with credentials wins:
  *   1. AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (both or neither),
@@ -163,6 +164,20 @@ DYNAMO_EXPORT void dynamo_client_free(struct dynamo_client *client);
 DYNAMO_EXPORT const char *dynamo_client_endpoint(const struct dynamo_client *client);
 /* Number of TCP connections the client has opened so far. */
 DYNAMO_EXPORT long dynamo_client_connections(const struct dynamo_client *client);
+
+/* What a client has done since dynamo_client_new(); counters only grow, so
+ * the difference of two snapshots is the work done in between. */
+struct dynamo_client_stats {
+    long calls;        /* dynamo_call()s, typed operations included (one each
+                        * page or chunk), failed ones too */
+    long retries;      /* HTTP attempts beyond each call's first */
+    long long call_us; /* microseconds spent inside calls, backoff included */
+    long connections;  /* TCP connections opened (dynamo_client_connections) */
+};
+
+/* Fills *OUT with CLIENT's counters. */
+DYNAMO_EXPORT void dynamo_client_stats(const struct dynamo_client *client,
+                                       struct dynamo_client_stats *out);
 
 /*
  * The generic call: OPERATION ("GetItem", "ListTables", ...) with REQUEST as

@@ -1,10 +1,15 @@
 /*
  * err.c: filling struct dynamo_err, and the fixed names of the codes.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "internal.h"
+
+/* What a redacted secret becomes.  Never longer than what it replaces. */
+#define REDACTED "***"
+#define REDACTED_LEN (sizeof(REDACTED) - 1)
 
 /* Indexed by enum dynamo_code; a unit test checks the size matches. */
 const char *const dynamop_code_names[DYNAMO_ERR_MAX] = {
@@ -86,4 +91,56 @@ dynamop_err_copy(struct dynamo_err *dst, const struct dynamo_err *src)
 {
     if (dst != NULL && dst->code == DYNAMO_OK)
         *dst = *src;
+}
+
+/* Replaces in S every occurrence of SECRET by REDACTED, and a tail of S that
+ * starts SECRET (a text cut short inside it).  A SECRET under 4 characters
+ * is left alone: it would mangle the text and hides nothing. */
+static void
+redact_in(char *s, const char *secret)
+{
+    size_t n = secret != NULL ? strlen(secret) : 0, len;
+    char *p;
+
+    if (n < 4)
+        return;
+    for (p = strstr(s, secret); p != NULL; p = strstr(p + REDACTED_LEN, secret)) {
+        memmove(p + REDACTED_LEN, p + n, strlen(p + n) + 1);
+        memcpy(p, REDACTED, REDACTED_LEN);
+    }
+    len = strlen(s);
+    for (size_t k = len < n - 1 ? len : n - 1; k >= 4; k--)
+        if (memcmp(s + len - k, secret, k) == 0) {
+            memcpy(s + len - k, REDACTED, REDACTED_LEN + 1);
+            break;
+        }
+}
+
+/* Replaces the hex digits after each "Signature=" (an echoed Authorization
+ * header or presigned URL) by REDACTED. */
+static void
+redact_signatures(char *s)
+{
+    for (char *p = strstr(s, "Signature="); p != NULL; p = strstr(p, "Signature=")) {
+        char *end = p += 10;
+
+        while (isxdigit((unsigned char)*end))
+            end++;
+        if ((size_t)(end - p) > REDACTED_LEN) {
+            memmove(p + REDACTED_LEN, end, strlen(end) + 1);
+            memcpy(p, REDACTED, REDACTED_LEN);
+        }
+    }
+}
+
+void
+dynamop_err_redact(struct dynamo_err *err, const char *const *secrets, size_t n)
+{
+    char *fields[] = {err->text, err->type, err->request_id};
+
+    for (size_t f = 0; f < sizeof(fields) / sizeof(fields[0]); f++) {
+        for (size_t i = 0; i < n; i++)
+            redact_in(fields[f], secrets[i]);
+        redact_signatures(fields[f]);
+    }
 }

@@ -20,7 +20,8 @@
 /* What an app context holds for the extension. */
 struct ctx_state {
     struct dynamo_client *client;
-    struct dynamo_table *tables; /* one per declaration, in file order */
+    struct dynamo_table *tables;       /* one per declaration, in file order */
+    struct dynamo_client_stats logged; /* CLIENT's counters at the last log line */
 };
 
 static void
@@ -39,6 +40,33 @@ teardown_ctx(struct web_ctx *ctx, void *state, void *self)
     dynamop_free(st);
 }
 
+/* The access-log part of one request: the calls made since the previous
+ * request of CTX, their time, retries and the connections opened, as
+ * "dynamo=2call/700us retry=1 conn=0".  Nothing for a request that did not
+ * touch DynamoDB. */
+static void
+log_request(struct web_ctx *ctx, void *state, void *self, char *buf, size_t size)
+{
+    struct ctx_state *st = state;
+    struct dynamo_client_stats now;
+    char retries[32] = "";
+
+    (void)ctx;
+    (void)self;
+    if (st == NULL || st->client == NULL)
+        return;
+    dynamo_client_stats(st->client, &now);
+    if (now.calls == st->logged.calls && now.connections == st->logged.connections)
+        return;
+    if (now.retries > st->logged.retries)
+        snprintf(retries, sizeof(retries), " retry=%ld",
+                 now.retries - st->logged.retries);
+    snprintf(buf, size, "dynamo=%ldcall/%lldus%s conn=%ld", now.calls - st->logged.calls,
+             now.call_us - st->logged.call_us, retries,
+             now.connections - st->logged.connections);
+    st->logged = now;
+}
+
 struct dynamo *
 dynamo_create(struct dynamo_err *err)
 {
@@ -50,6 +78,7 @@ dynamo_create(struct dynamo_err *err)
     }
     d->ext.name = "dynamo";
     d->ext.teardown_ctx = teardown_ctx;
+    d->ext.log_request = log_request;
     d->ext.self = d;
     return d;
 }

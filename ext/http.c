@@ -191,11 +191,30 @@ classify(CURLcode rc)
     }
 }
 
+/* What a TLS failure means, or NULL for other failures.  None is retried
+ * (classify() calls them fatal): a certificate that does not verify will not
+ * verify on the next attempt either. */
+static const char *
+tls_failure(CURLcode rc)
+{
+    switch (rc) {
+    case CURLE_PEER_FAILED_VERIFICATION:
+        return "TLS certificate verification failed";
+    case CURLE_SSL_CONNECT_ERROR:
+        return "TLS handshake failed";
+    case CURLE_SSL_CACERT_BADFILE:
+        return "TLS CA bundle cannot be used";
+    default:
+        return NULL;
+    }
+}
+
 static void
 report_failure(struct dynamop_http *h, CURLcode rc, enum dynamop_http_fail fail,
                struct dynamo_err *err)
 {
     const char *detail = h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc);
+    const char *tls = tls_failure(rc);
 
     if (h->overflow) {
         dynamop_err_set(err, DYNAMO_ERR_BAD_RESPONSE,
@@ -204,6 +223,11 @@ report_failure(struct dynamop_http *h, CURLcode rc, enum dynamop_http_fail fail,
         dynamop_err_set(err, DYNAMO_ERR_TIMEOUT, "curl_easy_perform: %s", detail);
     } else if (rc == CURLE_WRITE_ERROR) {
         dynamop_err_nomem(err);
+    } else if (tls != NULL) {
+        /* A CA bundle that cannot be read is the configuration's mistake. */
+        dynamop_err_set(
+            err, rc == CURLE_SSL_CACERT_BADFILE ? DYNAMO_ERR_CONFIG : DYNAMO_ERR_NETWORK,
+            "curl_easy_perform: %s: %s", tls, detail);
     } else {
         dynamop_err_set(err, DYNAMO_ERR_NETWORK, "curl_easy_perform: %s", detail);
     }

@@ -44,6 +44,10 @@ void dynamop_err_at(struct dynamo_err *err, const char *source, int line, int co
 void dynamop_err_nomem(struct dynamo_err *err);
 /* Copies SRC (a local error) into DST, unless DST is NULL or already set. */
 void dynamop_err_copy(struct dynamo_err *dst, const struct dynamo_err *src);
+/* Scrubs ERR's text, type and request id (server-supplied, maybe echoing
+ * the request) of the N strings SECRETS (NULL ones skipped) and of every
+ * "Signature=" value: each becomes "***".  ERR must not be NULL. */
+void dynamop_err_redact(struct dynamo_err *err, const char *const *secrets, size_t n);
 
 /* ---- backoff (backoff.c) ---------------------------------------------- */
 /* A full-jitter delay for retry ATTEMPT (1 = first retry): uniform in

@@ -111,9 +111,11 @@ dynamop_config_credentials(const struct web_app *app, struct dynamo_err *err)
     if (p != NULL)
         return p;
     if (none && o.no_network)
-        return dynamo_credentials_new_static(LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY, NULL, err);
+        return dynamo_credentials_new_static(LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY, NULL,
+                                             err);
     if (none)
-        dynamop_err_set(err, DYNAMO_ERR_CONFIG, "%.200s (or DYNAMO_ENABLE_LOCAL)", e.text);
+        dynamop_err_set(err, DYNAMO_ERR_CONFIG, "%.200s (or DYNAMO_ENABLE_LOCAL)",
+                        e.text);
     dynamop_err_copy(err, &e);
     return NULL;
 }

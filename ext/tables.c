@@ -336,6 +336,12 @@ parse_line(struct parser *ps, const char *p, const char *end)
                                    "line longer than %d bytes", DYNAMOP_TABLES_MAX_LINE);
     if (check_text(ps, p, end) != 0)
         return -1;
+    /* Two files pasted together: the second one's BOM would otherwise end
+     * up, invisible, inside an "unknown key" message. */
+    if (end - p >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
+        return dynamop_tables_fail(ps, p,
+                                   "byte order mark (U+FEFF) after the start of "
+                                   "the file");
     if ((hash = memchr(p, '#', (size_t)(end - p))) != NULL)
         end = hash;
     p = skip_blank(p, end);

@@ -12,11 +12,16 @@
 #      -> stub on GET /users/alice, and GET /bench/floor on
 #      build/bench/floor_app (the same app plus one route without DynamoDB)
 #   5. end to end against DynamoDB Local, and DynamoDB Local loaded directly
-#      with wrk (bench/ddb-getitem.lua)
+#      with wrk (bench/ddb-getitem.lua), on CONNECTIONS and on WORKERS
+#      connections (the concurrency the app, one connection per worker, has)
 #
-# Knobs: BENCH_DURATION seconds per measured wrk run (10), BENCH_WARMUP (2),
-# BENCH_THREADS (2), BENCH_CONNECTIONS (32), BENCH_WORKERS app workers (2),
-# BENCH_KEEP=1 keeps the temporary folder (logs, raw wrk output).
+# Runs compared with each other are interleaved (A B A B ...) so that a
+# neighbour's burst on a shared machine hits both alike.
+#
+# Knobs: BENCH_DURATION seconds of load per measured figure (10), split in
+# BENCH_ROUNDS rounds (2), BENCH_WARMUP (2), BENCH_THREADS (2),
+# BENCH_CONNECTIONS (32), BENCH_WORKERS app workers (2), BENCH_KEEP=1 keeps
+# the temporary folder (logs, raw wrk output).
 # Everything started here runs on free loopback ports in a mktemp -d folder
 # and is stopped on exit.
 set -uo pipefail
@@ -28,6 +33,7 @@ WARM=${BENCH_WARMUP:-2}
 THREADS=${BENCH_THREADS:-2}
 CONNS=${BENCH_CONNECTIONS:-32}
 WORKERS=${BENCH_WORKERS:-2}
+ROUNDS=${BENCH_ROUNDS:-2}
 PY=/usr/bin/python3
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
@@ -41,13 +47,17 @@ REF_DDB_DIRECT=7000    # DynamoDB Local loaded directly, GetItem/s
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/dynamo-fcgi-bench.XXXXXX")
 res=$tmp/results # "key value" lines
 : >"$res"
+: >"$tmp/runs"
 have_wrk=1
 have_boto3=1
 
 cleanup() {
     trap - EXIT INT TERM
-    scripts/nginx.sh stop "$tmp/front" 2>/dev/null
-    stop_pid "$tmp/app.pid"
+    local name
+    for name in stub floor ddb; do
+        scripts/nginx.sh stop "$tmp/front-$name" 2>/dev/null
+        stop_pid "$tmp/app-$name.pid"
+    done
     stop_pid "$tmp/stub.pid"
     scripts/ddblocal.sh stop "$tmp" 2>/dev/null
     if [ "${BENCH_KEEP:-0}" = 1 ]; then echo "bench: kept $tmp"; else rm -rf "$tmp"; fi
@@ -149,27 +159,29 @@ stub_phase_summary() {
 
 # ---- the app behind nginx -------------------------------------------------
 
-# start_front BIN BACKEND_PORT: BIN serve as a FastCGI server talking to
-# "DynamoDB Local" on BACKEND_PORT, nginx (scripts/nginx.sh, the deployed
-# site config) in front on $front_port.
+# start_front NAME BIN BACKEND_PORT: BIN serve as a FastCGI server talking to
+# "DynamoDB Local" on BACKEND_PORT, with nginx (scripts/nginx.sh: the
+# deployed site config) in front; the URL base goes to $tmp/NAME.url, the
+# app's pid to $tmp/app-NAME.pid.
 start_front() {
-    local bin=$1 backend=$2 fcgi
-    fcgi=$(free_port) && front_port=$(free_port) || return 1
+    local name=$1 bin=$2 backend=$3 fcgi http
+    fcgi=$(free_port) && http=$(free_port) || return 1
     env -u AWS_SESSION_TOKEN -u AWS_ENDPOINT_URL -u AWS_ENDPOINT_URL_DYNAMODB \
         -u DYNAMO_TABLE_PREFIX -u WEB_CONFIG_FILE \
         DYNAMO_ENABLE_LOCAL=1 DYNAMO_LOCAL_HOST=127.0.0.1 DYNAMO_LOCAL_PORT="$backend" \
         DYNAMO_TABLES_FILE=app_skeleton/dynamo.conf AWS_REGION=us-east-1 \
         AWS_ACCESS_KEY_ID=AKIDBENCHMARK AWS_SECRET_ACCESS_KEY=bench-secret-key \
         WEB_LISTEN="127.0.0.1:$fcgi" WEB_WORKERS="$WORKERS" \
-        "$bin" serve >>"$tmp/app.log" 2>&1 &
-    echo $! >"$tmp/app.pid"
-    wait_port "$fcgi" 20 "$(cat "$tmp/app.pid")" &&
-        scripts/nginx.sh start "$tmp/front" "127.0.0.1:$front_port" "127.0.0.1:$fcgi"
+        "$bin" serve >>"$tmp/app-$name.log" 2>&1 &
+    echo $! >"$tmp/app-$name.pid"
+    echo "http://127.0.0.1:$http" >"$tmp/$name.url"
+    wait_port "$fcgi" 20 "$(cat "$tmp/app-$name.pid")" &&
+        scripts/nginx.sh start "$tmp/front-$name" "127.0.0.1:$http" "127.0.0.1:$fcgi"
 }
 
 stop_front() {
-    scripts/nginx.sh stop "$tmp/front"
-    stop_pid "$tmp/app.pid"
+    scripts/nginx.sh stop "$tmp/front-$1"
+    stop_pid "$tmp/app-$1.pid"
 }
 
 # expect_200 URL [CURL ARGS...]: one request must answer 200 or 201.
@@ -193,44 +205,60 @@ proc_cpu_us() {
         '{ printf "%.0f %.0f\n", $12 * 1e6 / hz, $13 * 1e6 / hz }'
 }
 
-# Latency text from wrk ("812.00us", "1.20ms", "1.02s") in milliseconds.
-to_ms() {
-    awk -v t="$1" 'BEGIN {
-        v = t + 0
-        if (t ~ /us$/) v /= 1000; else if (t ~ /ms$/) v = v; else if (t ~ /s$/) v *= 1000
-        printf "%.2f\n", v }'
+# run_wrk NAME URL SECONDS [LUA] [PIDFILE]: one wrk run (WRK_CONNS overrides
+# the connection count).  Appends to $tmp/runs "NAME requests seconds p50ms
+# p99ms errors user_us sys_us", the last two the CPU the process in PIDFILE
+# used during the run (0 without PIDFILE); summarize folds them.
+run_wrk() {
+    local name=$1 url=$2 secs=$3 lua=${4:-} pidfile=${5:-} out=$tmp/wrk-$1.txt
+    local conns=${WRK_CONNS:-$CONNS} threads=$THREADS pid="" c0="0 0" c1="0 0"
+    local -a script=()
+    [ "$threads" -gt "$conns" ] && threads=$conns
+    [ -n "$lua" ] && script=(-s "$lua")
+    [ -n "$pidfile" ] && pid=$(cat "$pidfile") && c0=$(proc_cpu_us "$pid")
+    wrk -t"$threads" -c"$conns" -d"${secs}s" --latency "${script[@]}" "$url" >"$out" 2>&1
+    [ -n "$pid" ] && c1=$(proc_cpu_us "$pid")
+    cat "$out" >>"$tmp/wrk.log"
+    # wrk prints latencies as 812.00us / 1.20ms / 1.02s and durations as
+    # 10.00s / 1.00m.
+    awk -v name="$name" -v c0="$c0" -v c1="$c1" '
+        function ms(t) {
+            if (t ~ /us$/) return t / 1000
+            if (t ~ /ms$/) return t + 0
+            if (t ~ /m$/) return t * 60000
+            return t * 1000
+        }
+        / requests in / { n = $1; d = $4; sub(",", "", d); secs = ms(d) / 1000 }
+        $1 == "50%" { p50 = ms($2) }
+        $1 == "99%" { p99 = ms($2) }
+        /Non-2xx/ { bad += $NF }
+        /Socket errors/ { gsub(",", ""); bad += $4 + $6 + $8 + $10 }
+        END {
+            if (n + 0 == 0) exit 1
+            split(c0, a, " "); split(c1, b, " ")
+            printf "%s %d %.3f %.3f %.3f %d %.0f %.0f\n", name, n, secs, p50, p99,
+                bad, b[1] - a[1], b[2] - a[2]
+        }' "$out" >>"$tmp/runs" && return 0
+    say "wrk $name: no requests completed"
+    cat "$out" >&2
+    return 1
 }
 
-# run_wrk NAME URL SECONDS [LUA] [PID]: a wrk run; records NAME_rps,
-# NAME_p50, NAME_p99 (ms), NAME_bad (non-2xx and socket errors) and, with
-# PID, NAME_cpu, NAME_user and NAME_sys (that process's CPU us per request).
-run_wrk() {
-    local name=$1 url=$2 secs=$3 lua=${4:-} pid=${5:-} out=$tmp/wrk-$1.txt c0="" c1="" n
-    local u0 s0 u1 s1
-    local -a script=()
-    [ -n "$lua" ] && script=(-s "$lua")
-    [ -n "$pid" ] && c0=$(proc_cpu_us "$pid")
-    wrk -t"$THREADS" -c"$CONNS" -d"${secs}s" --latency "${script[@]}" "$url" >"$out" 2>&1
-    [ -n "$pid" ] && c1=$(proc_cpu_us "$pid")
-    n=$(awk '/ requests in / { print $1 }' "$out")
-    if [ -z "$n" ] || [ "$n" = 0 ]; then
-        say "wrk $name: no requests completed"
-        cat "$out" >&2
-        return 1
-    fi
-    put "${name}_rps" "$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$out")"
-    put "${name}_p50" "$(to_ms "$(awk '$1 == "50%" { print $2 }' "$out")")"
-    put "${name}_p99" "$(to_ms "$(awk '$1 == "99%" { print $2 }' "$out")")"
-    put "${name}_bad" "$(awk '/Non-2xx/ { b += $NF } /Socket errors/ {
-        gsub(",", ""); b += $4 + $6 + $8 + $10 } END { print b + 0 }' "$out")"
-    if [ -n "$pid" ]; then
-        read -r u0 s0 <<<"$c0"
-        read -r u1 s1 <<<"$c1"
-        put "${name}_cpu" "$(calc "($u1 + $s1 - $u0 - $s0) / $n")"
-        put "${name}_user" "$(calc "($u1 - $u0) / $n")"
-        put "${name}_sys" "$(calc "($s1 - $s0) / $n")"
-    fi
-    return 0
+# summarize NAME: folds NAME's runs into NAME_rps (all requests / all
+# seconds), NAME_p50 (mean of the runs'), NAME_p99 (worst run), NAME_bad,
+# and NAME_cpu, NAME_user, NAME_sys (CPU us per request).
+summarize() {
+    awk -v name="$1" '
+        $1 == name { k++; n += $2; s += $3; p50 += $4; if ($5 > p99) p99 = $5
+                     bad += $6; u += $7; y += $8 }
+        END {
+            if (k == 0 || n == 0) exit
+            printf "%s_rps %.0f\n%s_p50 %.2f\n%s_p99 %.2f\n%s_bad %d\n", name, n / s,
+                name, p50 / k, name, p99, name, bad
+            if (u + y > 0)
+                printf "%s_cpu %.1f\n%s_user %.1f\n%s_sys %.1f\n", name, (u + y) / n,
+                    name, u / n, name, y / n
+        }' "$tmp/runs" >>"$res"
 }
 
 # ---- phases ---------------------------------------------------------------
@@ -251,60 +279,75 @@ phase_client() {
     fi
 }
 
+# GET /users/alice on build/app_skeleton and GET /bench/floor on
+# build/bench/floor_app, both up at once and loaded in turn, ROUNDS times:
+# a neighbour's burst on this shared machine then hits both alike.
 phase_e2e_stub() {
+    local stub_url floor_url secs=$(((DUR + ROUNDS - 1) / ROUNDS)) i
     [ "$have_wrk" = 1 ] || return 0
-    say "end to end on the stub: GET /users/alice (build/app_skeleton)"
+    say "end to end on the stub: GET /users/alice (build/app_skeleton) and"
+    say "  GET /bench/floor (build/bench/floor_app, no DynamoDB), $ROUNDS rounds of ${secs}s"
     mark e2e-stub
-    if start_front build/app_skeleton "$stub_port" &&
-        expect_200 "http://127.0.0.1:$front_port/users/alice"; then
-        run_wrk warm "http://127.0.0.1:$front_port/users/alice" "$WARM" >/dev/null
-        run_wrk stub "http://127.0.0.1:$front_port/users/alice" "$DUR" "" \
-            "$(cat "$tmp/app.pid")"
+    if start_front stub build/app_skeleton "$stub_port" &&
+        start_front floor build/bench/floor_app "$stub_port" &&
+        stub_url=$(cat "$tmp/stub.url")/users/alice &&
+        floor_url=$(cat "$tmp/floor.url")/bench/floor &&
+        expect_200 "$stub_url" && expect_200 "$floor_url"; then
+        run_wrk warm "$stub_url" "$WARM"
+        run_wrk warm "$floor_url" "$WARM"
+        for i in $(seq 1 "$ROUNDS"); do
+            run_wrk stub "$stub_url" "$secs" "" "$tmp/app-stub.pid"
+            run_wrk floor "$floor_url" "$secs" "" "$tmp/app-floor.pid"
+        done
+        summarize stub
+        summarize floor
     fi
     mark none
-    stop_front
-    say "end to end: GET /bench/floor (build/bench/floor_app, no DynamoDB)"
-    if start_front build/bench/floor_app "$stub_port" &&
-        expect_200 "http://127.0.0.1:$front_port/bench/floor"; then
-        run_wrk warm "http://127.0.0.1:$front_port/bench/floor" "$WARM" >/dev/null
-        run_wrk floor "http://127.0.0.1:$front_port/bench/floor" "$DUR" "" \
-            "$(cat "$tmp/app.pid")"
-    fi
-    stop_front
+    stop_front stub
+    stop_front floor
 }
 
+# The tables made and one user put through the app; then, in turn, the app
+# on DynamoDB Local, DynamoDB Local loaded directly, and loaded directly on
+# as many connections as the app holds (one per worker).
 phase_ddb() {
-    local ddb
+    local ddb url direct secs=$(((DUR + ROUNDS - 1) / ROUNDS)) i
     [ "$have_wrk" = 1 ] || return 0
     say "DynamoDB Local: starting"
     if ! ddb=$(scripts/ddblocal.sh start "$tmp"); then
         say "DynamoDB Local did not start"
         return 0
     fi
+    direct=http://127.0.0.1:$ddb/
     if ! env -u DYNAMO_TABLE_PREFIX -u AWS_ENDPOINT_URL -u AWS_ENDPOINT_URL_DYNAMODB \
         DYNAMO_ENABLE_LOCAL=1 DYNAMO_LOCAL_HOST=127.0.0.1 DYNAMO_LOCAL_PORT="$ddb" \
         DYNAMO_TABLES_FILE=app_skeleton/dynamo.conf AWS_REGION=us-east-1 \
         AWS_ACCESS_KEY_ID=AKIDBENCHMARK AWS_SECRET_ACCESS_KEY=bench-secret-key \
-        build/app_skeleton create-all --wait >>"$tmp/app.log" 2>&1; then
-        say "create-all failed: $(tail -n 3 "$tmp/app.log")"
+        build/app_skeleton create-all --wait >>"$tmp/app-ddb.log" 2>&1; then
+        say "create-all failed: $(tail -n 3 "$tmp/app-ddb.log")"
         return 0
     fi
-    if ! start_front build/app_skeleton "$ddb" ||
-        ! expect_200 "http://127.0.0.1:$front_port/users/alice" -X PUT \
-            --data-binary "$(build/bench/micro item)" ||
-        ! expect_200 "http://127.0.0.1:$front_port/users/alice"; then
-        stop_front
+    if ! start_front ddb build/app_skeleton "$ddb" ||
+        ! url=$(cat "$tmp/ddb.url")/users/alice ||
+        ! expect_200 "$url" -X PUT --data-binary "$(build/bench/micro item)" ||
+        ! expect_200 "$url"; then
+        stop_front ddb
         return 0
     fi
     say "DynamoDB Local: warming up its JVM (direct GetItem load)"
-    run_wrk warm "http://127.0.0.1:$ddb/" $((WARM + 3)) bench/ddb-getitem.lua >/dev/null
-    say "end to end on DynamoDB Local: GET /users/alice"
-    run_wrk warm "http://127.0.0.1:$front_port/users/alice" "$WARM" >/dev/null
-    run_wrk ddb "http://127.0.0.1:$front_port/users/alice" "$DUR" "" "$(cat "$tmp/app.pid")"
-    stop_front
-    say "DynamoDB Local loaded directly (wrk, bench/ddb-getitem.lua)"
-    run_wrk direct "http://127.0.0.1:$ddb/" "$DUR" bench/ddb-getitem.lua \
-        "$(cat "$tmp/ddb.pid")"
+    run_wrk warm "$direct" $((WARM + 3)) bench/ddb-getitem.lua
+    run_wrk warm "$url" "$WARM"
+    say "end to end on DynamoDB Local and DynamoDB Local direct, $ROUNDS rounds of ${secs}s"
+    for i in $(seq 1 "$ROUNDS"); do
+        run_wrk ddb "$url" "$secs" "" "$tmp/app-ddb.pid"
+        run_wrk direct "$direct" "$secs" bench/ddb-getitem.lua "$tmp/ddb.pid"
+        WRK_CONNS=$WORKERS run_wrk direct_w "$direct" $(((secs + 1) / 2)) \
+            bench/ddb-getitem.lua
+    done
+    summarize ddb
+    summarize direct
+    summarize direct_w
+    stop_front ddb
     scripts/ddblocal.sh stop "$tmp"
 }
 
@@ -346,8 +389,8 @@ print_table() {
     conns=$(num stub_conns)
 
     echo
-    echo "dynamo-fcgi bench: $(nproc) cores, wrk -t$THREADS -c$CONNS ${DUR}s," \
-        "$WORKERS app workers, $(date -u +%Y-%m-%dT%H:%MZ)"
+    echo "dynamo-fcgi bench: $(nproc) cores, wrk -t$THREADS -c$CONNS, ${DUR}s per figure" \
+        "in $ROUNDS rounds, $WORKERS app workers, $(date -u +%Y-%m-%dT%H:%MZ)"
     echo
     row metric value baseline ratio target
     row --- --- --- --- ---
@@ -404,6 +447,11 @@ print_table() {
         "$(ratio "$D" "$REF_DDB_DIRECT" %.2f x)" "(backend ceiling)"
     row "  its CPU us/GetItem, errors" "$(or_na "$dc"), $(or_na "$(num direct_bad)")" \
         "" "" ""
+    row "  direct on $WORKERS connections GetItem/s" "$(or_na "$(num direct_w_rps)")" \
+        "direct $(or_na "$D")" "$(ratio "$(num direct_w_rps)" "$D" %.2f x)" \
+        "(app's ceiling: 1 connection per worker)"
+    row "  app vs direct on $WORKERS connections" "$(or_na "$d")" \
+        "direct $(or_na "$(num direct_w_rps)")" "$(ratio "$d" "$(num direct_w_rps)" %.2f x)" ""
 }
 
 # ---- main -----------------------------------------------------------------

@@ -16,6 +16,11 @@ declare -A probe=(
     [libjansson-dev]=/usr/include/jansson.h
     [check]=/usr/include/check.h
     [nginx-light]=/usr/sbin/nginx
+    # The fuzz targets (make fuzz, and a short run in make test): clang and
+    # its libFuzzer runtime, which clang only recommends.
+    [clang]=/usr/bin/clang
+    [libclang-rt-dev]=$(compgen -G '/usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a' |
+        head -1)
 )
 # The curl headers live under the multiarch folder or directly under include/.
 [ -e /usr/include/curl/curl.h ] && probe[libcurl4-openssl-dev]=/usr/include/curl/curl.h

@@ -37,7 +37,7 @@ http {
 }
 CONF
     "$NGINX" -p "$dir/nginx" -c "$dir/nginx/nginx.conf" -g 'daemon off;' \
-        2>>"$dir/nginx/error.log" &
+        >/dev/null 2>>"$dir/nginx/error.log" &
     pid=$!
     echo "$pid" >"$dir/nginx.pid"
     if ! wait_port "${listen##*:}" 20 "$pid"; then

@@ -20,10 +20,13 @@ failed_names=()
 cleanup() {
     stop_pid "$tmp/nginx.pid"
     stop_pid "$tmp/app.pid"
+    stop_pid "$tmp/tls-front.pid"
     scripts/ddblocal.sh stop "$tmp" 2>/dev/null
     if [ "$failed" -eq 0 ]; then rm -rf "$tmp"; else echo "logs kept in $tmp"; fi
 }
 trap cleanup EXIT
+# A signal exits through the EXIT trap, so nothing started here outlives it.
+trap 'exit 1' INT TERM
 
 # run_suite NAME [PROGRAM]: runs PROGRAM (default build/tests/NAME), its
 # output in $tmp/NAME.log.
@@ -56,13 +59,21 @@ for s in $(suites_in unit); do run_suite "$s"; done
 for t in tests/install/test_*.sh tests/docs/test_*.sh; do
     [ -e "$t" ] && run_suite "$(basename "$t" .sh)" "$t"
 done
+# The libFuzzer targets (fuzz/), a few seconds each over the seed corpus.
+run_suite fuzz scripts/fuzz.sh
 
 if [ "$mode" = all ]; then
     if ddb_port=$(scripts/ddblocal.sh start "$tmp"); then
         export DYNAMO_ENABLE_LOCAL=1 DYNAMO_LOCAL_HOST=127.0.0.1 DYNAMO_LOCAL_PORT=$ddb_port
         export AWS_ACCESS_KEY_ID=AKIDTESTDYNAMOFCGI AWS_SECRET_ACCESS_KEY=test-secret-key
         export AWS_REGION=us-east-1
+        # check_tls's nginx TLS front (throwaway CA) before DynamoDB Local.
+        if tls_port=$(scripts/tls-front.sh start "$tmp" "127.0.0.1:$ddb_port"); then
+            export DYNAMO_TLS_PORT=$tls_port DYNAMO_TLS_DIR=$tmp/tls
+        fi
         for s in $(suites_in integration); do run_suite "$s"; done
+        # check_dynamo again, without sanitizers, under valgrind memcheck (~10 s).
+        run_suite valgrind scripts/valgrind.sh
 
         # End to end: the example app as a FastCGI server behind nginx.
         export DYNAMO_TABLES_FILE=app_skeleton/dynamo.conf DYNAMO_TABLE_PREFIX=e2e-

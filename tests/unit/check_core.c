@@ -314,9 +314,9 @@ ext_teardown(struct web_ctx *ctx, void *state, void *self)
              ext->name, state ? (const char *)state : "-");
 }
 
-static struct web_ext ext_a = {"a", ext_init, ext_teardown, &ext_a};
-static struct web_ext ext_b = {"b", ext_init, ext_teardown, &ext_b};
-static struct web_ext ext_c = {"c", NULL, ext_teardown, &ext_c};
+static struct web_ext ext_a = {"a", ext_init, ext_teardown, &ext_a, NULL};
+static struct web_ext ext_b = {"b", ext_init, ext_teardown, &ext_b, NULL};
+static struct web_ext ext_c = {"c", NULL, ext_teardown, &ext_c, NULL};
 
 static int
 failing_init(struct web_app *app, void *self, struct web_err *err)
@@ -327,7 +327,7 @@ failing_init(struct web_app *app, void *self, struct web_err *err)
     return -1;
 }
 
-static struct web_ext ext_bad = {"bad", failing_init, NULL, NULL};
+static struct web_ext ext_bad = {"bad", failing_init, NULL, NULL, NULL};
 
 static struct web_app *
 app_with_exts(void)
@@ -345,7 +345,7 @@ START_TEST(test_ctx_slots_and_teardown_order)
 {
     struct web_app *app = app_with_exts();
     struct web_ctx *ctx;
-    static const struct web_ext stranger = {"stranger", NULL, NULL, NULL};
+    static const struct web_ext stranger = {"stranger", NULL, NULL, NULL, NULL};
 
     ck_assert_ptr_eq(web_app_ext(app, "b"), &ext_b);
     ck_assert_ptr_null(web_app_ext(app, "zz"));
@@ -435,8 +435,8 @@ START_TEST(test_register_errors)
 {
     struct web_app *app = app_with_exts();
     struct web_err err = {.code = WEB_OK};
-    struct web_ext dup = {"a", NULL, NULL, NULL};
-    struct web_ext late = {"late", NULL, NULL, NULL};
+    struct web_ext dup = {"a", NULL, NULL, NULL, NULL};
+    struct web_ext late = {"late", NULL, NULL, NULL, NULL};
     struct web_ctx *ctx;
 
     ck_assert_int_eq(web_app_register(app, &dup, &err), -1);

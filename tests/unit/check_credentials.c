@@ -21,7 +21,9 @@
 
 /* By path from the root (-I.): core/ has an internal.h of its own. */
 #include "ext/credentials.h"
+#include "ext/extension.h"
 #include "ext/internal.h"
+#include "web.h"
 
 /* Unit suites open no socket: this connect() replaces libc's for the whole
  * program (libcurl included), so any attempt fails the test that made it. */
@@ -200,9 +202,9 @@ START_TEST(test_parse_profile_prefix)
     ck_assert_int_eq(parse(text, DYNAMOP_INI_CREDENTIALS, "dev", &prof, &err), 0);
     ck_assert_str_eq(prof.region, "wrong-1");
     dynamop_profile_release(&prof);
-    ck_assert_int_eq(parse("[profile dev]\nregion = x\n", DYNAMOP_INI_CREDENTIALS, "dev", &prof,
-                           &err),
-                     0);
+    ck_assert_int_eq(
+        parse("[profile dev]\nregion = x\n", DYNAMOP_INI_CREDENTIALS, "dev", &prof, &err),
+        0);
     ck_assert_int_eq(prof.found, 0);
     ck_assert_int_eq(parse(text, DYNAMOP_INI_CONFIG, "default", &prof, &err), 0);
     ck_assert_str_eq(prof.region, "us-west-2");
@@ -252,7 +254,8 @@ START_TEST(test_parse_later_wins)
                      0);
     ck_assert_str_eq(prof.region, "r2");
     ck_assert_str_eq(prof.access_key_id, "K2");
-    ck_assert_int_eq(parse("[a]\nregion = r3\n", DYNAMOP_INI_CREDENTIALS, "a", &prof, &err), 0);
+    ck_assert_int_eq(
+        parse("[a]\nregion = r3\n", DYNAMOP_INI_CREDENTIALS, "a", &prof, &err), 0);
     ck_assert_str_eq(prof.region, "r3");
     ck_assert_str_eq(prof.access_key_id, "K2"); /* untouched by the second file */
     dynamop_profile_release(&prof);
@@ -309,13 +312,14 @@ START_TEST(test_parse_errors)
     struct dynamo_err err = {0};
     char prefix[64];
 
-    ck_assert_int_eq(parse(bad_files[_i].text, DYNAMOP_INI_CREDENTIALS, "default", &prof, &err),
-                     -1);
+    ck_assert_int_eq(
+        parse(bad_files[_i].text, DYNAMOP_INI_CREDENTIALS, "default", &prof, &err), -1);
     ck_assert_int_eq(err.code, DYNAMO_ERR_CONFIG);
     ck_assert_msg(err.line == bad_files[_i].line && err.col == bad_files[_i].col,
                   "case %d: got %d:%d (%s)", _i, err.line, err.col, err.text);
     ck_assert_str_eq(err.source, "FILE");
-    snprintf(prefix, sizeof(prefix), "FILE:%d:%d: ", bad_files[_i].line, bad_files[_i].col);
+    snprintf(prefix, sizeof(prefix), "FILE:%d:%d: ", bad_files[_i].line,
+             bad_files[_i].col);
     ck_assert_msg(strncmp(err.text, prefix, strlen(prefix)) == 0, "%s", err.text);
     ck_assert_msg(strstr(err.text, bad_files[_i].message) != NULL, "%s", err.text);
     dynamop_profile_release(&prof);
@@ -326,7 +330,8 @@ END_TEST
 START_TEST(test_parse_errors_hide_values)
 {
     static const char text[] = "[default]\naws_secret_access_key SECRETVALUE\n";
-    static const char text2[] = "[default]\naws_secret_access_key = SECRETVALUE\n  MORE\n";
+    static const char text2[] =
+        "[default]\naws_secret_access_key = SECRETVALUE\n  MORE\n";
     static const char text3[] = "[default]\naws_session_token = A\0B\n";
     struct dynamop_profile prof = {0};
     struct dynamo_err err = {0};
@@ -340,8 +345,8 @@ START_TEST(test_parse_errors_hide_values)
     ck_assert_msg(strstr(err.text, "aws_secret_access_key") != NULL, "%s", err.text);
     dynamop_profile_release(&prof);
     memset(&err, 0, sizeof(err));
-    ck_assert_int_eq(dynamop_profile_parse(text3, sizeof(text3) - 1, "F", DYNAMOP_INI_CONFIG,
-                                           "default", &prof, &err),
+    ck_assert_int_eq(dynamop_profile_parse(text3, sizeof(text3) - 1, "F",
+                                           DYNAMOP_INI_CONFIG, "default", &prof, &err),
                      -1);
     ck_assert_int_eq(err.line, 2);
     dynamop_profile_release(&prof);
@@ -406,9 +411,11 @@ static const struct {
     {"{\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"\"}", "no SecretAccessKey"},
     {"{\"Code\":\"Failure\",\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"SECRETVALUE\"}",
      "Code is 'Failure'"},
-    {"{\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"SECRETVALUE\",\"Expiration\":\"soon\"}",
+    {"{\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"SECRETVALUE\",\"Expiration\":"
+     "\"soon\"}",
      "Expiration"},
-    {"{\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"SECRETVALUE\",\"Token\":\"a\\r\\nX: b\"}",
+    {"{\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"SECRETVALUE\",\"Token\":\"a\\r\\nX: "
+     "b\"}",
      "not allowed in a header"},
 };
 
@@ -417,7 +424,8 @@ START_TEST(test_creds_json_errors)
     struct dynamop_creds c = {0};
     struct dynamo_err err = {0};
 
-    ck_assert_int_eq(dynamop_creds_from_json(bad_answers[_i].body, strlen(bad_answers[_i].body),
+    ck_assert_int_eq(dynamop_creds_from_json(bad_answers[_i].body,
+                                             strlen(bad_answers[_i].body),
                                              "container credentials", &c, &err),
                      -1);
     ck_assert_int_eq(err.code, DYNAMO_ERR_BAD_RESPONSE);
@@ -431,25 +439,34 @@ END_TEST
 START_TEST(test_container_url_check)
 {
     static const char *const allowed[] = {
-        "http://127.0.0.1/creds",         "http://127.1.2.3:8080/v1/credentials",
-        "http://localhost:9911/x",        "http://[::1]:80/x",
-        "https://creds.example.com/x",    "http://169.254.170.2/v2/credentials/abc",
-        "http://169.254.170.23/v1/credentials", "http://[fd00:ec2::23]/v1/credentials",
+        "http://127.0.0.1/creds",
+        "http://127.1.2.3:8080/v1/credentials",
+        "http://localhost:9911/x",
+        "http://[::1]:80/x",
+        "https://creds.example.com/x",
+        "http://169.254.170.2/v2/credentials/abc",
+        "http://169.254.170.23/v1/credentials",
+        "http://[fd00:ec2::23]/v1/credentials",
     };
     static const char *const refused[] = {
-        "http://10.0.0.1/creds",       "http://169.254.169.254/latest",
-        "http://example.com/x",        "http://127.0.0.1.evil.com/x",
-        "http://user@evil.com/x",      "ftp://127.0.0.1/x",
-        "not a url",                   "http://[::2]/x",
+        "http://10.0.0.1/creds",
+        "http://169.254.169.254/latest",
+        "http://example.com/x",
+        "http://127.0.0.1.evil.com/x",
+        "http://user@evil.com/x",
+        "ftp://127.0.0.1/x",
+        "not a url",
+        "http://[::2]/x",
     };
     struct dynamo_err err = {0};
 
     for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
-        ck_assert_msg(dynamop_check_container_url(allowed[i], &err) == 0, "%s: %s", allowed[i],
-                      err.text);
+        ck_assert_msg(dynamop_check_container_url(allowed[i], &err) == 0, "%s: %s",
+                      allowed[i], err.text);
     for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
         memset(&err, 0, sizeof(err));
-        ck_assert_msg(dynamop_check_container_url(refused[i], &err) == -1, "%s", refused[i]);
+        ck_assert_msg(dynamop_check_container_url(refused[i], &err) == -1, "%s",
+                      refused[i]);
         ck_assert_int_eq(err.code, DYNAMO_ERR_CONFIG);
     }
 }
@@ -468,8 +485,10 @@ START_TEST(test_region_precedence)
     ck_assert_int_eq(dynamo_region_resolve(&o, region, sizeof(region), &err), 0);
     ck_assert_str_eq(region, "us-east-1"); /* no HOME, no file, nothing set */
     setv(&e, "AWS_CONFIG_FILE",
-         write_file("config", "[default]\nregion = eu-west-3\n[profile dev]\nregion = "
-                              "ap-northeast-1\n", path, sizeof(path)));
+         write_file("config",
+                    "[default]\nregion = eu-west-3\n[profile dev]\nregion = "
+                    "ap-northeast-1\n",
+                    path, sizeof(path)));
     ck_assert_int_eq(dynamo_region_resolve(&o, region, sizeof(region), &err), 0);
     ck_assert_str_eq(region, "eu-west-3");
     setv(&e, "AWS_PROFILE", "dev");
@@ -514,7 +533,8 @@ chain(struct fake_env *e, int no_network, int *none, struct dynamo_err *err)
 
 /* The keys P hands out (P must be static: no fetch here). */
 static void
-assert_keys(struct dynamo_credentials *p, const char *id, const char *secret, const char *token)
+assert_keys(struct dynamo_credentials *p, const char *id, const char *secret,
+            const char *token)
 {
     struct dynamop_creds snap = {0};
     struct dynamo_err err = {0};
@@ -540,8 +560,10 @@ START_TEST(test_chain_environment_first)
 
     make_tmpdir();
     setv(&e, "AWS_SHARED_CREDENTIALS_FILE",
-         write_file("credentials", "[default]\naws_access_key_id = FILEKEY\n"
-                                   "aws_secret_access_key = FILESECRET\n", path, sizeof(path)));
+         write_file("credentials",
+                    "[default]\naws_access_key_id = FILEKEY\n"
+                    "aws_secret_access_key = FILESECRET\n",
+                    path, sizeof(path)));
     setv(&e, "AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:1/creds");
     setv(&e, "AWS_ACCESS_KEY_ID", "ENVKEY");
     setv(&e, "AWS_SECRET_ACCESS_KEY", "ENVSECRET");
@@ -557,8 +579,9 @@ START_TEST(test_chain_environment_first)
     ck_assert_ptr_null(chain(&e, 0, &none, &err));
     ck_assert_int_eq(none, 0);
     ck_assert_int_eq(err.code, DYNAMO_ERR_CONFIG);
-    ck_assert_str_eq(err.text, "AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not: "
-                               "set both or neither");
+    ck_assert_str_eq(err.text,
+                     "AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not: "
+                     "set both or neither");
 
     /* Neither: the profile. */
     setv(&e, "AWS_ACCESS_KEY_ID", "");
@@ -583,13 +606,15 @@ START_TEST(test_chain_profile_files)
     make_tmpdir();
     snprintf(awsdir, sizeof(awsdir), "%s/.aws", tmpdir);
     ck_assert_int_eq(mkdir(awsdir, 0700), 0);
-    write_file(".aws/config", "[profile dev]\naws_access_key_id = CONFIGKEY\n"
-                              "aws_secret_access_key = CONFIGSECRET\nregion = eu-west-1\n"
-                              "[profile cfgonly]\naws_access_key_id = ONLYKEY\n"
-                              "aws_secret_access_key = ONLYSECRET\n",
+    write_file(".aws/config",
+               "[profile dev]\naws_access_key_id = CONFIGKEY\n"
+               "aws_secret_access_key = CONFIGSECRET\nregion = eu-west-1\n"
+               "[profile cfgonly]\naws_access_key_id = ONLYKEY\n"
+               "aws_secret_access_key = ONLYSECRET\n",
                path, sizeof(path));
-    write_file(".aws/credentials", "[dev]\naws_secret_access_key = CREDSECRET\n"
-                                   "aws_session_token = CREDTOKEN\n",
+    write_file(".aws/credentials",
+               "[dev]\naws_secret_access_key = CREDSECRET\n"
+               "aws_session_token = CREDTOKEN\n",
                path, sizeof(path));
     setv(&e, "HOME", tmpdir);
     setv(&e, "AWS_PROFILE", "dev");
@@ -634,24 +659,27 @@ START_TEST(test_chain_profile_errors)
                     "[regiononly]\nregion = eu-west-1\n",
                     path, sizeof(path)));
     setv(&e, "AWS_CONFIG_FILE",
-         write_file("config",
-                    "[profile role]\nrole_arn = arn:aws:iam::1:role/r\nsource_profile = base\n"
-                    "aws_access_key_id = RKEY\naws_secret_access_key = RSECRET\n"
-                    "[profile sso]\nsso_session = corp\nsso_account_id = 1\n",
-                    path2, sizeof(path2)));
+         write_file(
+             "config",
+             "[profile role]\nrole_arn = arn:aws:iam::1:role/r\nsource_profile = base\n"
+             "aws_access_key_id = RKEY\naws_secret_access_key = RSECRET\n"
+             "[profile sso]\nsso_session = corp\nsso_account_id = 1\n",
+             path2, sizeof(path2)));
     setv(&e, "AWS_EC2_METADATA_DISABLED", "true");
 
     setv(&e, "AWS_PROFILE", "half");
     ck_assert_ptr_null(chain(&e, 0, &none, &err));
-    ck_assert_msg(strstr(err.text, "aws_access_key_id is set but aws_secret_access_key is not"),
-                  "%s", err.text);
+    ck_assert_msg(
+        strstr(err.text, "aws_access_key_id is set but aws_secret_access_key is not"),
+        "%s", err.text);
     ck_assert_ptr_null(strstr(err.text, "HALFKEY"));
 
     setv(&e, "AWS_PROFILE", "proc");
     ck_assert_ptr_null(chain(&e, 0, &none, &err));
     ck_assert_int_eq(err.code, DYNAMO_ERR_CONFIG);
     ck_assert_int_eq(none, 0);
-    ck_assert_msg(strstr(err.text, "credential_process") && strstr(err.text, "not supported"),
+    ck_assert_msg(strstr(err.text, "credential_process") &&
+                      strstr(err.text, "not supported"),
                   "%s", err.text);
 
     /* Static keys come before credential_process in the SDKs... */
@@ -742,7 +770,8 @@ END_TEST
 START_TEST(test_static_provider_snapshots)
 {
     struct dynamo_err err = {0};
-    struct dynamo_credentials *p = dynamo_credentials_new_static("AKID", "SECRET", NULL, &err);
+    struct dynamo_credentials *p =
+        dynamo_credentials_new_static("AKID", "SECRET", NULL, &err);
     struct dynamop_creds snap = {0};
     const char *first;
 
@@ -767,7 +796,8 @@ END_TEST
 START_TEST(test_client_credentials_config)
 {
     struct dynamo_err err = {0};
-    struct dynamo_credentials *p = dynamo_credentials_new_static("AKID", "SECRET", "T", &err);
+    struct dynamo_credentials *p =
+        dynamo_credentials_new_static("AKID", "SECRET", "T", &err);
     struct dynamo_client_config cfg = {0};
     struct dynamo_client *c;
 
@@ -795,6 +825,117 @@ START_TEST(test_client_credentials_config)
 }
 END_TEST
 
+/* ---- the extension: one provider per app, read through the app's config ---- */
+
+/* An app whose config sets the NULL-terminated KEY, VALUE pairs, bound to a
+ * dynamo; returns the dynamo or NULL (ERR).  *APP must be freed. */
+static struct dynamo *
+app_with(struct web_app **app, const char *const *kv, struct dynamo_err *err)
+{
+    struct web_err werr = {0};
+    struct dynamo *d;
+    char path[256];
+
+    *app = web_app_new("creds", &werr);
+    ck_assert_ptr_nonnull(*app);
+    write_file("tables", "[table users]\nhash_key = username S\n", path, sizeof(path));
+    ck_assert_int_eq(web_config_set(*app, "DYNAMO_TABLES_FILE", path, &werr), 0);
+    for (size_t i = 0; kv[i] != NULL; i += 2)
+        ck_assert_int_eq(web_config_set(*app, kv[i], kv[i + 1], &werr), 0);
+    memset(err, 0, sizeof(*err));
+    d = dynamo_new(*app, err);
+    return d;
+}
+
+START_TEST(test_extension_chain)
+{
+    static const char *const vars[] = {"AWS_ACCESS_KEY_ID",
+                                       "AWS_SECRET_ACCESS_KEY",
+                                       "AWS_SESSION_TOKEN",
+                                       "AWS_PROFILE",
+                                       "AWS_REGION",
+                                       "AWS_DEFAULT_REGION",
+                                       "AWS_CONFIG_FILE",
+                                       "AWS_SHARED_CREDENTIALS_FILE",
+                                       "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+                                       "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+                                       "AWS_EC2_METADATA_DISABLED",
+                                       "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+                                       "DYNAMO_ENABLE_LOCAL",
+                                       "DYNAMO_LOCAL_HOST",
+                                       "DYNAMO_LOCAL_PORT"};
+    char creds[256], config[256];
+    struct dynamo_err err;
+    struct web_app *app;
+    struct dynamo *d;
+
+    /* This test's own process: the environment must not outrank the app. */
+    for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
+        unsetenv(vars[i]);
+    make_tmpdir();
+    setenv("HOME", tmpdir, 1);
+    write_file("creds", "[dev]\naws_access_key_id = DEVKEY\naws_secret_access_key = S\n",
+               creds, sizeof(creds));
+    write_file("config", "[profile dev]\nregion = eu-central-1\n", config,
+               sizeof(config));
+
+    /* A profile named in the app's config, its region included. */
+    d = app_with(&app,
+                 (const char *const[]){"AWS_PROFILE", "dev", "AWS_CONFIG_FILE", config,
+                                       "AWS_SHARED_CREDENTIALS_FILE", creds, NULL},
+                 &err);
+    ck_assert_msg(d != NULL, "%s", err.text);
+    ck_assert_str_eq(dynamo_credentials_source(d->credentials), "profile dev");
+    ck_assert_ptr_eq(d->config.client.credentials, d->credentials);
+    ck_assert_str_eq(d->config.region, "eu-central-1");
+    web_app_free(app);
+    dynamo_free(d);
+
+    /* Explicit keys outrank the profile. */
+    d = app_with(&app,
+                 (const char *const[]){"AWS_PROFILE", "dev", "AWS_ACCESS_KEY_ID", "K",
+                                       "AWS_SECRET_ACCESS_KEY", "S", NULL},
+                 &err);
+    ck_assert_msg(d != NULL, "%s", err.text);
+    ck_assert_str_eq(dynamo_credentials_source(d->credentials), "environment");
+    web_app_free(app);
+    dynamo_free(d);
+
+    /* flask-dynamo's error: one of the pair. */
+    ck_assert_ptr_null(
+        app_with(&app, (const char *const[]){"AWS_ACCESS_KEY_ID", "K", NULL}, &err));
+    ck_assert_int_eq(err.code, DYNAMO_ERR_CONFIG);
+    ck_assert_msg(strstr(err.text, "AWS_SECRET_ACCESS_KEY") != NULL, "%s", err.text);
+    web_app_free(app);
+
+    /* DynamoDB Local and nothing anywhere: the fixed local keys, no metadata. */
+    d = app_with(&app,
+                 (const char *const[]){"DYNAMO_ENABLE_LOCAL", "1", "DYNAMO_LOCAL_HOST",
+                                       "127.0.0.1", "DYNAMO_LOCAL_PORT", "9", NULL},
+                 &err);
+    ck_assert_msg(d != NULL, "%s", err.text);
+    ck_assert_str_eq(dynamo_credentials_source(d->credentials), "static");
+    ck_assert_str_eq(d->config.region, "us-east-1");
+    web_app_free(app);
+    dynamo_free(d);
+
+    /* Nothing anywhere and no metadata allowed: refused at init. */
+    ck_assert_ptr_null(app_with(
+        &app, (const char *const[]){"AWS_EC2_METADATA_DISABLED", "true", NULL}, &err));
+    ck_assert_int_eq(err.code, DYNAMO_ERR_CONFIG);
+    ck_assert_msg(strstr(err.text, "DYNAMO_ENABLE_LOCAL") != NULL, "%s", err.text);
+    web_app_free(app);
+
+    /* Nothing anywhere: instance metadata, not contacted at init (the
+     * connect() above would fail this test). */
+    d = app_with(&app, (const char *const[]){NULL}, &err);
+    ck_assert_msg(d != NULL, "%s", err.text);
+    ck_assert_str_eq(dynamo_credentials_source(d->credentials), "instance metadata");
+    web_app_free(app);
+    dynamo_free(d);
+}
+END_TEST
+
 /* ---- allocation failures -------------------------------------------------- */
 
 /* Runs the chain over a profile file, a static snapshot and a metadata
@@ -804,8 +945,9 @@ END_TEST
 static int
 chaos_run(struct fake_env *e, struct dynamo_err *err)
 {
-    static const char answer[] = "{\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"S\","
-                                 "\"Token\":\"T\",\"Expiration\":\"2030-01-02T03:04:05Z\"}";
+    static const char answer[] =
+        "{\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"S\","
+        "\"Token\":\"T\",\"Expiration\":\"2030-01-02T03:04:05Z\"}";
     struct dynamo_credentials_options o = opts_for(e);
     struct dynamop_creds snap = {0}, fetched = {0};
     struct dynamo_credentials *p;
@@ -832,12 +974,14 @@ START_TEST(test_chaos_allocations)
 
     make_tmpdir();
     setv(&e, "AWS_SHARED_CREDENTIALS_FILE",
-         write_file("credentials", "[default]\naws_access_key_id = K\n"
-                                   "aws_secret_access_key = S\naws_session_token = T\n",
+         write_file("credentials",
+                    "[default]\naws_access_key_id = K\n"
+                    "aws_secret_access_key = S\naws_session_token = T\n",
                     path, sizeof(path)));
-    setv(&e, "AWS_CONFIG_FILE", write_file("config", "[default]\nregion = eu-west-1\n", path2,
-                                           sizeof(path2)));
-    setv(&e, "AWS_EC2_METADATA_DISABLED", "true"); /* a unit test never reaches the network */
+    setv(&e, "AWS_CONFIG_FILE",
+         write_file("config", "[default]\nregion = eu-west-1\n", path2, sizeof(path2)));
+    setv(&e, "AWS_EC2_METADATA_DISABLED",
+         "true"); /* a unit test never reaches the network */
     for (n = 1; n < 1000; n++) {
         struct dynamo_err err = {0};
         int rc;
@@ -890,6 +1034,7 @@ credentials_suite(void)
     tcase_add_test(chain_tc, test_chain_metadata_sources);
     tcase_add_test(chain_tc, test_static_provider_snapshots);
     tcase_add_test(chain_tc, test_client_credentials_config);
+    tcase_add_test(chain_tc, test_extension_chain);
     tcase_add_test(chain_tc, test_chaos_allocations);
     suite_add_tcase(s, chain_tc);
     return s;
