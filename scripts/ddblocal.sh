@@ -3,7 +3,8 @@
 # amplify-dynamodb-simulator, cached outside the work tree.
 #
 #   ddblocal.sh fetch              download once, print the emulator folder
-#   ddblocal.sh start DIR [DBPATH] start on a free loopback port (in memory,
+#   ddblocal.sh start DIR [DBPATH] start on a free loopback port (DDB_PORT to
+#                                  choose it; in memory,
 #                                  or kept on disk in DBPATH); writes
 #                                  DIR/ddb.pid and DIR/ddb.port; waits until it answers
 #   ddblocal.sh stop DIR           stop the one started with DIR
@@ -56,10 +57,10 @@ start() {
         mkdir -p "$dbpath"
         store=(-dbPath "$dbpath")
     fi
-    port=$(free_port)
+    port=${DDB_PORT:-$(free_port)}
     # -sharedDb: one database whatever the credentials and region of a caller.
     java -Xmx512m -Djava.library.path="$EMU/DynamoDBLocal_lib" -jar "$EMU/DynamoDBLocal.jar" \
-        "${store[@]}" -sharedDb -port "$port" >"$dir/ddb.log" 2>&1 &
+        "${store[@]}" -sharedDb -port "$port" >>"$dir/ddb.log" 2>&1 &
     pid=$!
     echo "$pid" >"$dir/ddb.pid"
     echo "$port" >"$dir/ddb.port"

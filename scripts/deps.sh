@@ -16,6 +16,7 @@ declare -A probe=(
     [libjansson-dev]=/usr/include/jansson.h
     [check]=/usr/include/check.h
     [nginx-light]=/usr/sbin/nginx
+    [curl]=/usr/bin/curl
     # The fuzz targets (make fuzz, and a short run in make test): clang and
     # its libFuzzer runtime, which clang only recommends.
     [clang]=/usr/bin/clang

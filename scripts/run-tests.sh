@@ -87,6 +87,10 @@ if [ "$mode" = all ]; then
                 export E2E_BASE_URL=http://127.0.0.1:$http_port E2E_TMP=$tmp
                 export E2E_APP_PID=$(cat "$tmp/app.pid")
                 for s in $(suites_in e2e); do run_suite "$s"; done
+                # Last: it stops and restarts the shared DynamoDB Local.
+                for t in tests/e2e/test_*.sh; do
+                    [ -e "$t" ] && run_suite "$(basename "$t" .sh)" "$t"
+                done
             else
                 failed=$((failed + 1)); failed_names+=("e2e-setup"); cat "$tmp/app.log"
             fi

@@ -16,7 +16,7 @@
 # Everything runs on free loopback ports in a mktemp -d folder and is stopped
 # on exit; SOAK_KEEP=1 keeps the folder (logs, raw wrk output).
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 . scripts/lib.sh
 
 SECS=${SOAK_SECONDS:-60}

@@ -14,7 +14,7 @@
 # memcheck) that scripts/run-tests.sh counts.  Exits 0 only when every check
 # passed and memcheck found no error and no leak.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 . scripts/lib.sh
 
 prog=${1:-build/valgrind/check_dynamo}

@@ -292,17 +292,11 @@ main(void)
 {
     Suite *s = suite_create("concurrency");
     TCase *tc = tcase_create("threads");
-    SRunner *sr;
-    int failed;
 
     tcase_add_checked_fixture(tc, NULL, tu_leak_check);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_atomic_counter);
     tcase_add_test(tc, test_optimistic_locking);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return tu_run(s);
 }

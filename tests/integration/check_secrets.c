@@ -833,8 +833,6 @@ main(void)
 {
     Suite *s = suite_create("secrets");
     TCase *client = tcase_create("client"), *app = tcase_create("app");
-    SRunner *sr;
-    int failed;
 
     tcase_add_checked_fixture(client, NULL, tu_leak_check);
     tcase_set_timeout(client, 60);
@@ -849,9 +847,5 @@ main(void)
     tcase_add_test(app, test_app_bad_config);
     suite_add_tcase(s, client);
     suite_add_tcase(s, app);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return tu_run(s);
 }

@@ -319,10 +319,8 @@ main(void)
     Suite *s = suite_create("tls");
     TCase *client = tcase_create("client"), *ext = tcase_create("extension"),
           *source = tcase_create("source");
-    SRunner *sr;
-    int failed;
-
     TCase *all[] = {client, ext, source};
+
     for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
         tcase_add_checked_fixture(all[i], NULL, tu_leak_check);
         tcase_set_timeout(all[i], 30);
@@ -334,9 +332,5 @@ main(void)
     tcase_add_test(client, test_client_missing_bundle);
     tcase_add_test(ext, test_extension_aws_ca_bundle);
     tcase_add_test(source, test_verification_cannot_be_disabled);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return tu_run(s);
 }
