@@ -93,6 +93,18 @@ key_value(struct web_req *req, struct web_resp *resp, const struct resource *res
     return v;
 }
 
+/* Replies STATUS with TEXT (LEN bytes of plain JSON). */
+static int
+reply_text(struct web_resp *resp, int status, const char *text, size_t len)
+{
+    int rc;
+
+    web_resp_status(resp, status);
+    rc = web_resp_header(resp, "Content-Type", "application/json");
+    rc |= web_resp_body(resp, text, len);
+    return rc;
+}
+
 /* Replies STATUS with ITEM (typed) as plain JSON. */
 static int
 reply_item(struct web_resp *resp, int status, const json_t *item)
@@ -103,9 +115,7 @@ reply_item(struct web_resp *resp, int status, const json_t *item)
 
     if (text == NULL)
         return reply_dynamo_error(resp, &err);
-    web_resp_status(resp, status);
-    rc = web_resp_header(resp, "Content-Type", "application/json");
-    rc |= web_resp_body(resp, text, strlen(text));
+    rc = reply_text(resp, status, text, strlen(text));
     free(text);
     return rc;
 }
@@ -165,6 +175,8 @@ put_resource(struct web_req *req, struct web_resp *resp, struct dynamo *d,
     return rc;
 }
 
+/* The item comes as plain JSON text straight from DynamoDB's answer: no
+ * jansson value is built for it (dynamo_table_get_text). */
 static int
 get_resource(struct web_req *req, struct web_resp *resp, struct dynamo *d,
              const struct resource *res)
@@ -172,19 +184,21 @@ get_resource(struct web_req *req, struct web_resp *resp, struct dynamo *d,
     struct dynamo_err err = {0};
     struct dynamo_table *t = table_for(req, resp, d, res);
     const char *key = t ? key_value(req, resp, res) : NULL;
-    json_t *k, *item = NULL;
+    char *text = NULL;
+    size_t len = 0;
+    json_t *k;
     int rc;
 
     if (key == NULL)
         return 0;
     k = json_pack("{s:{s:s}}", dynamo_table_hash_key(t), "S", key);
-    if (dynamo_table_get(t, k, NULL, &item, &err) != 0)
+    if (dynamo_table_get_text(t, k, NULL, &text, &len, &err) != 0)
         rc = reply_dynamo_error(resp, &err);
-    else if (item == NULL)
+    else if (text == NULL)
         rc = web_resp_error(resp, 404, "%s '%s' not found", res->param, key);
     else
-        rc = reply_item(resp, 200, item);
-    json_decref(item);
+        rc = reply_text(resp, 200, text, len);
+    free(text);
     json_decref(k);
     return rc;
 }

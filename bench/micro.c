@@ -1,10 +1,13 @@
 /*
  * micro.c: micro benchmarks of the DynamoDB client, for `make bench`.
  *
- *   micro pure                  sigv4, encode and decode (below)
- *   micro sigv4|encode|decode   one of them (for a profiler)
+ *   micro pure                  sigv4, encode, decode and decode-text (below)
+ *   micro sigv4|encode|decode|decode-text   one of them (for a profiler)
  *   micro getitem PORT          full dynamo_get_item calls against a stub on
  *                               127.0.0.1:PORT, on one keep-alive connection
+ *   micro getitem-text PORT     the same with dynamo_get_item_text (the item
+ *                               as plain JSON text, what GET /users/<name>
+ *                               sends)
  *   micro answer                prints the GetItem answer the stub returns
  *   micro item                  prints the fixture item as plain JSON
  *
@@ -15,8 +18,9 @@
  * cores), never deflates them: each figure is the fastest of TRIALS runs of
  * at least MIN_TRIAL_NS of CPU each, as bench/boto3_getitem.py does.
  *
- * Links the static library, so it reaches the private signer and decoder
- * (ext/sigv4.h, ext/response.h) exactly as the client calls them.
+ * Links the static library, so it reaches the private signer and decoders
+ * (ext/sigv4.h, ext/response.h, ext/json_parse.h) exactly as the client
+ * calls them.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +29,7 @@
 #include <time.h>
 
 #include "dynamo_client.h"
+#include "json_parse.h"
 #include "response.h"
 #include "sigv4.h"
 
@@ -108,14 +113,14 @@ run_sigv4(void *arg)
 {
     struct sigv4_case *c = arg;
     struct dynamo_err err = {0};
-    char *authz = NULL;
+    char authz[DYNAMOP_SIGV4_AUTHZ_MAX];
 
-    if (dynamop_sigv4_authorization(&c->req, &c->creds, "us-east-1", "dynamodb",
-                                    "20240601T083000Z", &c->cache, &authz, &err) != 0) {
+    if (dynamop_sigv4_authorization_buf(&c->req, &c->creds, "us-east-1", "dynamodb",
+                                        "20240601T083000Z", &c->cache, authz,
+                                        sizeof(authz), &err) != 0) {
         fprintf(stderr, "micro: sigv4: %s\n", err.text);
         return -1;
     }
-    free(authz);
     return 0;
 }
 
@@ -132,13 +137,15 @@ bench_sigv4(void)
                   NULL},
     };
     struct result r;
+    int rc;
 
     c.req = (struct dynamop_sigv4_request){"POST",           "/", NULL, c.hdrs, 4, body,
                                            sizeof(body) - 1, 1};
-    if (run_sigv4(&c) != 0 || measure(run_sigv4, &c, 1000, &r) != 0)
-        return -1;
-    printf("sigv4_ns %.0f\n", r.cpu_ns);
-    return 0;
+    rc = run_sigv4(&c) == 0 && measure(run_sigv4, &c, 1000, &r) == 0 ? 0 : -1;
+    dynamop_sigv4_cache_wipe(&c.cache);
+    if (rc == 0)
+        printf("sigv4_ns %.0f\n", r.cpu_ns);
+    return rc;
 }
 
 /* ---- encoding: plain JSON text -> typed item -> PutItem body ----------- */
@@ -216,20 +223,37 @@ run_decode(void *arg)
     return 0;
 }
 
+/* Measures FN on the stub's answer; prints FIGURE (ns per call). */
 static int
-bench_decode(void)
+bench_answer(bench_fn fn, const char *figure)
 {
     char *answer = getitem_answer();
     struct result r;
     int rc = -1;
 
-    if (answer != NULL && run_decode(answer) == 0 &&
-        measure(run_decode, answer, 100, &r) == 0) {
-        printf("decode_ns %.0f\n", r.cpu_ns);
+    if (answer != NULL && fn(answer) == 0 && measure(fn, answer, 100, &r) == 0) {
+        printf("%s %.0f\n", figure, r.cpu_ns);
         rc = 0;
     }
     free(answer);
     return rc;
+}
+
+/* The same answer straight to plain text, as dynamo_get_item_text does. */
+static int
+run_decode_text(void *arg)
+{
+    const char *answer = arg;
+    struct dynamo_err err = {0};
+    size_t len = strlen(answer);
+    char *text = NULL;
+
+    if (dynamop_answer_item_text(answer, len, "Item", &text, &len, &err) != 0 || !text) {
+        fprintf(stderr, "micro: decode-text: %s\n", err.code ? err.text : "no Item");
+        return -1;
+    }
+    free(text);
+    return 0;
 }
 
 /* ---- a full GetItem call against the stub ------------------------------ */
@@ -237,6 +261,7 @@ bench_decode(void)
 struct getitem_case {
     struct dynamo_client *client;
     json_t *key;
+    int text; /* dynamo_get_item_text rather than dynamo_get_item */
 };
 
 static int
@@ -245,20 +270,28 @@ run_getitem(void *arg)
     struct getitem_case *c = arg;
     struct dynamo_err err = {0};
     json_t *item = NULL;
+    char *text = NULL;
+    int rc;
 
-    if (dynamo_get_item(c->client, BENCH_TABLE, c->key, NULL, &item, &err) != 0 ||
-        item == NULL) {
+    if (c->text)
+        rc =
+            dynamo_get_item_text(c->client, BENCH_TABLE, c->key, NULL, &text, NULL, &err);
+    else
+        rc = dynamo_get_item(c->client, BENCH_TABLE, c->key, NULL, &item, &err);
+    if (rc == 0 && item == NULL && text == NULL)
+        rc = -1;
+    if (rc != 0)
         fprintf(stderr, "micro: GetItem: %s\n",
                 err.code ? err.text : "no Item in the answer");
-        json_decref(item);
-        return -1;
-    }
     json_decref(item);
-    return 0;
+    free(text);
+    return rc;
 }
 
+/* Full GetItem calls on the stub at PORT; TEXT: dynamo_get_item_text, its
+ * figures named getitem_text_*. */
 static int
-bench_getitem(const char *port)
+bench_getitem(const char *port, int text)
 {
     char endpoint[64];
     struct dynamo_client_config cfg = {
@@ -268,7 +301,8 @@ bench_getitem(const char *port)
         .max_attempts = 1, /* a failure must show, not be retried away */
     };
     struct dynamo_err err = {0};
-    struct getitem_case c = {0};
+    struct getitem_case c = {.text = text};
+    const char *name = text ? "getitem_text" : "getitem";
     struct result r;
     int rc = -1;
 
@@ -284,11 +318,11 @@ bench_getitem(const char *port)
             goto out;
     if (measure(run_getitem, &c, 100, &r) != 0)
         goto out;
-    printf("getitem_cpu_us %.2f\n", r.cpu_ns / 1e3);
-    printf("getitem_user_us %.2f\n", r.user_ns / 1e3);
-    printf("getitem_sys_us %.2f\n", r.sys_ns / 1e3);
-    printf("getitem_wall_us %.2f\n", r.wall_ns / 1e3);
-    printf("getitem_connections %ld\n", dynamo_client_connections(c.client));
+    printf("%s_cpu_us %.2f\n", name, r.cpu_ns / 1e3);
+    printf("%s_user_us %.2f\n", name, r.user_ns / 1e3);
+    printf("%s_sys_us %.2f\n", name, r.sys_ns / 1e3);
+    printf("%s_wall_us %.2f\n", name, r.wall_ns / 1e3);
+    printf("%s_connections %ld\n", name, dynamo_client_connections(c.client));
     rc = 0;
 out:
     json_decref(c.key);
@@ -306,15 +340,20 @@ main(int argc, char **argv)
     if (strcmp(mode, "pure") == 0) {
         rc = bench_sigv4();
         rc |= bench_encode();
-        rc |= bench_decode();
+        rc |= bench_answer(run_decode, "decode_ns");
+        rc |= bench_answer(run_decode_text, "decode_text_ns");
     } else if (strcmp(mode, "sigv4") == 0) {
         rc = bench_sigv4();
     } else if (strcmp(mode, "encode") == 0) {
         rc = bench_encode();
     } else if (strcmp(mode, "decode") == 0) {
-        rc = bench_decode();
+        rc = bench_answer(run_decode, "decode_ns");
+    } else if (strcmp(mode, "decode-text") == 0) {
+        rc = bench_answer(run_decode_text, "decode_text_ns");
     } else if (strcmp(mode, "getitem") == 0 && argc > 2) {
-        rc = bench_getitem(argv[2]);
+        rc = bench_getitem(argv[2], 0);
+    } else if (strcmp(mode, "getitem-text") == 0 && argc > 2) {
+        rc = bench_getitem(argv[2], 1);
     } else if (strcmp(mode, "answer") == 0) {
         if ((answer = getitem_answer()) == NULL)
             return 1;
@@ -325,9 +364,10 @@ main(int argc, char **argv)
         puts(BENCH_ITEM_JSON);
         rc = 0;
     } else {
-        fputs("usage: micro pure | sigv4 | encode | decode | getitem PORT | answer | "
-              "item\n",
-              stderr);
+        fputs(
+            "usage: micro pure | sigv4 | encode | decode | decode-text | getitem PORT | "
+            "getitem-text PORT | answer | item\n",
+            stderr);
         return 2;
     }
     return rc == 0 ? 0 : 1;

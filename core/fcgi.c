@@ -1,59 +1,90 @@
 /*
- * fcgi.c: web_app_serve.  The listening socket, the worker threads, and a
- * clean shutdown on SIGTERM / SIGINT.
+ * fcgi.c: web_app_serve.  The worker threads, the FastCGI connections they
+ * share, and a clean shutdown on SIGTERM / SIGINT.  The listening socket is
+ * opened in fcgi_listen.c; one request is read and answered in fcgi_io.c.
+ *
+ * Connections.  nginx with `fastcgi_keep_conn on` sends request after
+ * request on one connection (FCGI_KEEP_CONN) and opens as many connections
+ * as it has requests in flight, however many workers there are.  So a
+ * connection belongs to no worker: each open connection has its own libfcgi
+ * request state (struct conn around an FCGX_Request; FCGX_Accept_r on a
+ * request whose descriptor is still open reads the next request from it),
+ * and between requests an idle kept connection waits in one epoll set with
+ * the listening socket.  Every worker waits on that set for one event;
+ * EPOLLONESHOT hands each event to exactly one worker, which takes the
+ * connection (a new one from the listening socket: accept; an idle one:
+ * read its next request), serves the request and puts a kept connection
+ * back in the set.  No worker waits on one connection while another has a
+ * request ready, so nothing starves; the kernel is the dispatcher, with no
+ * hand-off between threads and no scan of every idle connection per
+ * request, which a poll() loop would cost.
  *
  * Shutdown: SIGTERM and SIGINT are blocked in every thread of the server and
  * taken by one signal thread with sigwait().  It writes a byte to a wake pipe
- * that is never read, so the pipe stays readable for good.  A worker waits
- * for work with poll() on the listening socket (or its kept-alive
- * connection) and the wake pipe, and calls FCGX_Accept_r only when a
- * connection or a request is there: no worker is ever stuck in accept().
- * The listening socket is non-blocking too, so a connection another worker
- * or process took first gives EAGAIN instead of a wait.  Workers finish the
- * request in hand, pop their context (running the extensions' teardowns)
- * and exit; the main thread waits for them up to WEB_GRACE_MS.
+ * that is never read, so the pipe stays readable for good; it sits in the
+ * epoll set level-triggered, so every worker waiting there sees it.  Workers
+ * finish the request in hand (then close its connection), pop their context
+ * (running the extensions' teardowns) and exit; the main thread waits for
+ * them up to WEB_GRACE_MS, then closes the idle connections.
  */
 #include <errno.h>
 #include <fcgiapp.h>
 #include <fcntl.h>
-#include <limits.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
 
-#define BACKLOG 128
 #define MAX_WORKERS 1024
-#define KEPT_IDLE_MS 100
+#define MAX_CONNECTIONS 1000000L
+/* Descriptors left to everything but FastCGI connections (the workers'
+ * DynamoDB connections, logs, files handlers open) under the open-file
+ * limit, besides one per worker. */
+#define FD_RESERVE 64
+
+/* After a shortage (descriptors, memory) the listening socket is watched
+ * again this much later. */
+static const struct timespec retry_pause = {.tv_sec = 0, .tv_nsec = 100 * 1000 * 1000};
+
+/* One open FastCGI connection.  FR is libfcgi's state for it; after a
+ * request with FCGI_KEEP_CONN, FR.ipcFd stays open and FCGX_Accept_r(&FR)
+ * reads the next request from it. */
+struct conn {
+    FCGX_Request fr;
+    int in_set;               /* added to the epoll set (later arming: MOD) */
+    struct conn *prev, *next; /* server.conns */
+};
 
 struct server {
     struct web_app *app;
-    int listen_fd;
-    int own_listener; /* LISTEN_FD was opened here from WEB_LISTEN */
-    char *unix_path;  /* the socket file we created, removed on exit */
-    int wake[2];      /* the self-pipe: readable once a stop is requested */
+    struct webp_listener listener;
+    int wake[2]; /* the self-pipe: readable once a stop is requested */
+    int ep;      /* epoll set: wake pipe, listening socket, idle connections */
     size_t max_body;
     long grace_ms;
     long nworkers;
-    sigset_t sigs; /* SIGTERM, SIGINT */
-    int cond_ok;   /* COND below was initialised */
+    long max_conns; /* WEB_MAX_CONNECTIONS, fitted to the open-file limit */
+    sigset_t sigs;  /* SIGTERM, SIGINT */
+    int cond_ok;    /* COND below was initialised */
 
-    pthread_mutex_t accept_mu; /* one worker polls and accepts at a time */
-    pthread_mutex_t mu;        /* guards the fields below */
-    pthread_cond_t cond;       /* signalled on a stop request, a worker exit */
+    pthread_mutex_t mu;  /* guards the fields below */
+    pthread_cond_t cond; /* signalled on a stop request, a worker exit */
     int stop;
     enum web_code failed; /* a fatal error in a worker: WEB_OK if none */
     char failure[200];    /* ... what it was */
     long running;         /* workers started and not finished */
-    atomic_int sig_quit;  /* tells the signal thread to return */
+    struct conn *conns;   /* every open connection, idle or being served */
+    long nconns;
+    int cap_logged;      /* the WEB_MAX_CONNECTIONS warning was given */
+    atomic_int sig_quit; /* tells the signal thread to return */
 };
 
 /* ---- stopping -------------------------------------------------------------- */
@@ -61,13 +92,13 @@ struct server {
 /* Makes a socket opened from WEB_LISTEN stop listening, so a connection
  * after the stop is refused at once (the web server can try another
  * upstream) rather than queued until the exit resets it.  shutdown(), not
- * close(): workers may still be polling the descriptor; the wake pipe tells
- * them to stop.  An inherited fd 0 belongs to systemd or spawn-fcgi too and
- * is left listening: connections queue there for the next instance. */
+ * close(): it is still in the epoll set; the wake pipe tells the workers to
+ * stop.  An inherited fd 0 belongs to systemd or spawn-fcgi too and is left
+ * listening: connections queue there for the next instance. */
 static void
 stop_listening(struct server *srv)
 {
-    if (srv->own_listener && shutdown(srv->listen_fd, SHUT_RDWR) != 0 &&
+    if (srv->listener.own && shutdown(srv->listener.fd, SHUT_RDWR) != 0 &&
         errno != ENOTCONN)
         web_log(srv->app, WEB_LOG_WARN, "web: shutdown of the listening socket: %s",
                 strerror(errno));
@@ -98,13 +129,23 @@ request_stop(struct server *srv, enum web_code code, const char *failure)
     }
     if (!srv->stop) {
         srv->stop = 1;
-        /* Never read: every later poll() sees it.  A full pipe is fine. */
+        /* Never read: every later epoll_wait sees it.  A full pipe is fine. */
         if (write(srv->wake[1], "x", 1) < 0 && errno != EAGAIN)
             web_log(srv->app, WEB_LOG_ERROR, "web: wake pipe: %s", strerror(errno));
         stop_listening(srv);
     }
     pthread_cond_broadcast(&srv->cond);
     pthread_mutex_unlock(&srv->mu);
+}
+
+/* request_stop for a failed system call CALL (errno). */
+static void
+stop_on_error(struct server *srv, const char *call)
+{
+    char why[160];
+
+    snprintf(why, sizeof(why), "%s: %s", call, strerror(errno));
+    request_stop(srv, WEB_ERR_IO, why);
 }
 
 static void *
@@ -125,75 +166,122 @@ signal_main(void *arg)
     }
 }
 
-/* ---- workers ---------------------------------------------------------------- */
+/* ---- connections ------------------------------------------------------------ */
 
-/* Waits until FD is readable or a stop is requested, at most TIMEOUT_MS
- * (-1: no limit).  1 readable, 0 stop, 2 timed out, -1 poll failed. */
-static int
-wait_readable(struct server *srv, int fd, int timeout_ms)
-{
-    struct pollfd p[2] = {{.fd = fd, .events = POLLIN},
-                          {.fd = srv->wake[0], .events = POLLIN}};
-    int n;
-
-    for (;;) {
-        n = poll(p, 2, timeout_ms);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -1;
-        if (n == 0)
-            return 2;
-        if (p[1].revents != 0)
-            return 0;
-        if (p[0].revents != 0)
-            return 1;
-    }
-}
-
-/* 1 if a new connection is waiting to be accepted. */
-static int
-connection_pending(const struct server *srv)
-{
-    struct pollfd p = {.fd = srv->listen_fd, .events = POLLIN};
-
-    return poll(&p, 1, 0) == 1;
-}
-
-/* Closes the idle kept connection of FR.  The shutdown first makes
- * libfcgi's lingering close (it reads until the peer closes, up to 2 s)
- * return at once: there is nothing left to read on an idle connection. */
 static void
-close_kept(FCGX_Request *fr)
+conn_add(struct server *srv, struct conn *c)
 {
-    shutdown(fr->ipcFd, SHUT_RDWR);
-    FCGX_Free(fr, 1);
+    pthread_mutex_lock(&srv->mu);
+    c->prev = NULL;
+    c->next = srv->conns;
+    if (c->next != NULL)
+        c->next->prev = c;
+    srv->conns = c;
+    srv->nconns++;
+    pthread_mutex_unlock(&srv->mu);
 }
 
-/* Waits for the next request on the kept connection of FR.  A worker idle
- * there for KEPT_IDLE_MS while new connections wait gives the kept one up
- * (the web server opens another when it needs one): otherwise more kept
- * connections than workers would starve new ones.  As wait_readable, plus
- * 2 when the connection was given up. */
+/* Forgets C, whose descriptor libfcgi has closed, and frees it. */
+static void
+conn_free(struct server *srv, struct conn *c)
+{
+    pthread_mutex_lock(&srv->mu);
+    if (c->prev != NULL)
+        c->prev->next = c->next;
+    else
+        srv->conns = c->next;
+    if (c->next != NULL)
+        c->next->prev = c->prev;
+    srv->nconns--;
+    pthread_mutex_unlock(&srv->mu);
+    webp_free(c);
+}
+
+/* Closes the idle connection C and frees it.  The shutdown first makes
+ * libfcgi's lingering close (it reads until the peer closes, up to 2 s)
+ * return at once: an idle connection has nothing left to read.  Closing
+ * the descriptor takes it out of the epoll set, where it is disarmed
+ * anyway (EPOLLONESHOT) while a worker or the main thread holds it. */
+static void
+conn_close(struct server *srv, struct conn *c)
+{
+    if (c->fr.ipcFd >= 0)
+        shutdown(c->fr.ipcFd, SHUT_RDWR);
+    FCGX_Free(&c->fr, 1);
+    conn_free(srv, c);
+}
+
+/* Puts the kept connection C in the epoll set for one event: its next
+ * request, or the web server closing it.  From the call on, C may be
+ * another worker's.  0, or -1 (C is still this worker's, to close). */
 static int
-wait_kept(struct server *srv, FCGX_Request *fr)
+conn_arm(struct server *srv, struct conn *c)
 {
-    int rc;
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT,
+                             .data.ptr = c};
+    int op = c->in_set ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
 
-    while ((rc = wait_readable(srv, fr->ipcFd, KEPT_IDLE_MS)) == 2) {
-        if (connection_pending(srv)) {
-            web_log(srv->app, WEB_LOG_DEBUG,
-                    "web: giving up an idle kept connection: new ones are waiting");
-            close_kept(fr);
-            return 2;
-        }
-    }
-    return rc;
+    c->in_set = 1;
+    if (epoll_ctl(srv->ep, op, c->fr.ipcFd, &ev) == 0)
+        return 0;
+    web_log(srv->app, WEB_LOG_WARN, "web: epoll_ctl on a kept connection: %s; closing it",
+            strerror(errno));
+    return -1;
 }
+
+/* 1 if a connection the web server asked to keep may stay open: no stop
+ * requested, and no more than WEB_MAX_CONNECTIONS open.  Past the cap it is
+ * closed after its request (the web server opens a new one when it needs
+ * one), so idle connections cannot take every descriptor. */
+static int
+may_keep(struct server *srv)
+{
+    int over, warn, stop;
+
+    pthread_mutex_lock(&srv->mu);
+    stop = srv->stop;
+    over = srv->nconns > srv->max_conns;
+    warn = over && !srv->cap_logged;
+    srv->cap_logged |= over;
+    pthread_mutex_unlock(&srv->mu);
+    if (warn)
+        web_log(srv->app, WEB_LOG_WARN,
+                "web: over %ld FastCGI connections open (WEB_MAX_CONNECTIONS): closing "
+                "kept connections past it; lower the web server's keepalive "
+                "(logged once)",
+                srv->max_conns);
+    return !stop && !over;
+}
+
+/* 1 if the peer sent something on FD, 0 if it closed the connection (or it
+ * failed, or there is nothing after all). */
+static int
+data_waiting(int fd)
+{
+    char b;
+    ssize_t n;
+
+    do
+        n = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+    while (n < 0 && errno == EINTR);
+    return n > 0;
+}
+
+/* Makes the listening socket report its next connection (to one worker). */
+static void
+listener_arm(struct server *srv)
+{
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLONESHOT,
+                             .data.ptr = &srv->listener};
+
+    if (epoll_ctl(srv->ep, EPOLL_CTL_MOD, srv->listener.fd, &ev) != 0)
+        stop_on_error(srv, "epoll_ctl on the listening socket");
+}
+
+/* ---- accepting ---------------------------------------------------------------- */
 
 /* 1 if FCGX_Accept_r's RC (a negative errno) just means "nothing there now":
- * another worker took the connection, the peer went away, or a kept
- * connection was closed by the web server. */
+ * another worker or process took the connection, or the peer went away. */
 static int
 accept_retry(int rc)
 {
@@ -208,52 +296,137 @@ accept_transient(int rc)
     return rc == -EMFILE || rc == -ENFILE || rc == -ENOBUFS || rc == -ENOMEM;
 }
 
-/* Waits for the next request on FR.  1 got one, 0 stop requested, -1 fatal
- * (after request_stop with the reason). */
+/* Deals with FCGX_Accept_r's error RC on the listening socket.  0 to go on,
+ * -1 when it is fatal (after request_stop with the reason). */
 static int
-next_request(struct server *srv, FCGX_Request *fr)
+accept_failed(struct server *srv, int rc)
 {
-    const struct timespec pause = {.tv_sec = 0, .tv_nsec = 100 * 1000 * 1000};
     char why[160];
 
-    for (;;) {
-        /* ipcFd >= 0 after FCGX_Finish_r: the web server asked to keep the
-         * connection (FCGI_KEEP_CONN) and sends its next request on it.
-         * Waiting there needs no accept lock. */
-        int kept = fr->ipcFd >= 0, rc, arc = 0;
+    /* After the stop the listening socket is shut: accept() fails. */
+    if (accept_retry(rc) || stopping(srv))
+        return 0;
+    if (accept_transient(rc)) {
+        web_log(srv->app, WEB_LOG_WARN, "web: FCGX_Accept_r: %s; retrying",
+                strerror(-rc));
+        nanosleep(&retry_pause, NULL);
+        return 0;
+    }
+    snprintf(why, sizeof(why), "FCGX_Accept_r: %s",
+             rc > -4096 ? strerror(-rc) : "libfcgi error");
+    request_stop(srv, WEB_ERR_IO, why);
+    return -1;
+}
 
-        if (!kept)
-            pthread_mutex_lock(&srv->accept_mu);
-        rc = kept ? wait_kept(srv, fr) : wait_readable(srv, srv->listen_fd, -1);
-        if (rc == 1)
-            arc = FCGX_Accept_r(fr);
-        if (!kept)
-            pthread_mutex_unlock(&srv->accept_mu);
-        if (rc == 2)
+/* Accepts a new connection and reads its first request, the listening
+ * socket having been reported readable (and disarmed until this returns,
+ * so workers do not race for one connection).  Returns the connection, or
+ * NULL: none there after all, a stop, a fatal error. */
+static struct conn *
+accept_conn(struct server *srv)
+{
+    struct conn *c;
+    int rc;
+
+    if (stopping(srv))
+        return NULL;
+    c = webp_calloc(1, sizeof(*c));
+    if (c == NULL) {
+        web_log(srv->app, WEB_LOG_WARN, "web: no memory for a new connection; retrying");
+        nanosleep(&retry_pause, NULL);
+        listener_arm(srv);
+        return NULL;
+    }
+    FCGX_InitRequest(&c->fr, srv->listener.fd, 0);
+    rc = FCGX_Accept_r(&c->fr);
+    if (rc == 0) {
+        /* From now on FR reads its own connection only.  When reading a
+         * later request fails, FCGX_Accept_r closes the connection and
+         * accepts another in its place, bypassing the epoll hand-out; with
+         * no listening socket that accept fails (EBADF) instead. */
+        c->fr.listen_sock = -1;
+        conn_add(srv, c);
+    } else {
+        webp_free(c);
+        c = NULL;
+        if (accept_failed(srv, rc) != 0)
+            return NULL;
+    }
+    listener_arm(srv);
+    return c;
+}
+
+/* Reads the next request on the kept connection C, which epoll reported
+ * (EVENTS) and disarmed.  Returns C, or NULL when the connection is gone:
+ * the web server closed it, it sent garbage, or a stop was requested (a
+ * request arriving after the stop is not started, as a new connection
+ * would be refused). */
+static struct conn *
+read_kept(struct server *srv, struct conn *c, uint32_t events)
+{
+    /* Closed by the peer, unless a request came before its FIN. */
+    int closed =
+        (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0 && !data_waiting(c->fr.ipcFd);
+
+    if (closed || stopping(srv)) {
+        conn_close(srv, c);
+        return NULL;
+    }
+    /* On failure libfcgi has closed the descriptor. */
+    if (FCGX_Accept_r(&c->fr) != 0) {
+        conn_close(srv, c);
+        return NULL;
+    }
+    return c;
+}
+
+/* ---- workers ---------------------------------------------------------------- */
+
+/* Waits for the next request.  Returns its connection, now this worker's
+ * alone; NULL once a stop is requested (or after a fatal error). */
+static struct conn *
+next_request(struct server *srv)
+{
+    struct epoll_event ev;
+    struct conn *c = NULL;
+    int n;
+
+    while (c == NULL) {
+        n = epoll_wait(srv->ep, &ev, 1, -1);
+        if (n < 0 && errno == EINTR)
             continue;
-        if (rc <= 0) {
-            if (rc < 0) {
-                snprintf(why, sizeof(why), "poll: %s", strerror(errno));
-                request_stop(srv, WEB_ERR_IO, why);
-            }
-            return rc;
+        if (n < 0) {
+            stop_on_error(srv, "epoll_wait");
+            return NULL;
         }
-        if (arc == 0)
-            return 1;
-        /* After the stop the listening socket is shut: accept() fails, and
-         * the next wait sees the wake pipe. */
-        if (accept_retry(arc) || stopping(srv))
+        if (n == 0)
             continue;
-        if (accept_transient(arc)) {
-            web_log(srv->app, WEB_LOG_WARN, "web: FCGX_Accept_r: %s; retrying",
-                    strerror(-arc));
-            nanosleep(&pause, NULL);
-            continue;
-        }
-        snprintf(why, sizeof(why), "FCGX_Accept_r: %s",
-                 arc > -4096 ? strerror(-arc) : "libfcgi error");
-        request_stop(srv, WEB_ERR_IO, why);
-        return -1;
+        if (ev.data.ptr == &srv->wake[0])
+            return NULL;
+        if (ev.data.ptr == &srv->listener)
+            c = accept_conn(srv);
+        else
+            c = read_kept(srv, ev.data.ptr, ev.events);
+    }
+    return c;
+}
+
+/* Ends the request on C: libfcgi sends the rest of the answer and closes the
+ * connection unless the web server asked to keep it; a kept one goes back
+ * to the epoll set.  CLOSE_CONN: close it anyway (a body not drained). */
+static void
+finish_request(struct server *srv, struct conn *c, int close_conn)
+{
+    FCGX_Finish_r(&c->fr);
+    if (c->fr.ipcFd < 0) {
+        conn_free(srv, c);
+    } else if (close_conn) {
+        /* libfcgi's lingering close reads what the web server still sends,
+         * so that it gets the answer rather than a reset. */
+        FCGX_Free(&c->fr, 1);
+        conn_free(srv, c);
+    } else if (!may_keep(srv) || conn_arm(srv, c) != 0) {
+        conn_close(srv, c);
     }
 }
 
@@ -266,39 +439,25 @@ worker_done(struct server *srv)
     pthread_mutex_unlock(&srv->mu);
 }
 
-/* Serves requests on FR until a stop, inside CTX. */
-static void
-worker_loop(struct server *srv, struct web_ctx *ctx, FCGX_Request *fr)
-{
-    FCGX_InitRequest(fr, srv->listen_fd, 0);
-    while (next_request(srv, fr) == 1) {
-        int close_conn = webp_fcgi_serve_one(srv->app, ctx, srv->max_body, fr);
-
-        FCGX_Finish_r(fr);
-        if (close_conn && fr->ipcFd >= 0)
-            FCGX_Free(fr, 1);
-    }
-    /* A kept-alive connection: close it, the web server opens a new one. */
-    if (fr->ipcFd >= 0)
-        close_kept(fr);
-}
-
 /* A worker: one app context for its whole life (so each worker has, e.g.,
- * its own DynamoDB connection), popped on the way out. */
+ * its own DynamoDB connection), whichever connections its requests come
+ * on; popped on the way out. */
 static void *
 worker_main(void *arg)
 {
     struct server *srv = arg;
     struct web_err err = {.code = WEB_OK};
     struct web_ctx *ctx = web_ctx_push(srv->app, &err);
-    FCGX_Request fr;
+    struct conn *c;
     char why[300];
 
     if (ctx == NULL) {
         snprintf(why, sizeof(why), "web_ctx_push: %s", err.text);
         request_stop(srv, err.code, why);
     } else {
-        worker_loop(srv, ctx, &fr);
+        while ((c = next_request(srv)) != NULL)
+            finish_request(srv, c,
+                           webp_fcgi_serve_one(srv->app, ctx, srv->max_body, &c->fr));
         web_ctx_pop(ctx);
     }
     worker_done(srv);
@@ -330,179 +489,53 @@ wait_for_workers(struct server *srv)
                     "web: %ld worker(s) still busy %ld ms after the stop "
                     "(WEB_GRACE_MS); exiting without them",
                     srv->running, srv->grace_ms);
-            if (srv->unix_path != NULL)
-                unlink(srv->unix_path);
+            if (srv->listener.unix_path != NULL)
+                unlink(srv->listener.unix_path);
             _exit(1);
         }
     }
     pthread_mutex_unlock(&srv->mu);
 }
 
-/* ---- the listening socket -------------------------------------------------- */
-
-static int
-listen_mode(const struct web_app *app, mode_t *mode, struct web_err *err)
+/* With the workers gone: closes the connections still open, all idle. */
+static void
+close_idle(struct server *srv)
 {
-    const char *s = web_config_get(app, "WEB_LISTEN_MODE");
-    char shown[40];
-    mode_t m = 0;
-    size_t i;
+    long n = srv->nconns;
 
-    *mode = WEBP_DEFAULT_LISTEN_MODE;
-    if (s == NULL)
-        return 0;
-    for (i = 0; s[i] >= '0' && s[i] <= '7' && i < 4; i++)
-        m = (mode_t)(m * 8 + (mode_t)(s[i] - '0'));
-    if (i == 0 || s[i] != '\0' || m > 0777) {
-        webp_escape(shown, sizeof(shown), s, strlen(s));
-        webp_err_set(err, WEB_ERR_CONFIG,
-                     "WEB_LISTEN_MODE: expected an octal mode such as 0660, got \"%s\"",
-                     shown);
-        return -1;
-    }
-    *mode = m;
-    return 0;
-}
-
-/* Removes PATH if it is a unix socket nobody listens on (left by a crash).
- * 0, or -1 + ERR when PATH is something else or in use. */
-static int
-remove_stale_socket(const char *path, struct web_err *err)
-{
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    struct stat st;
-    int fd, rc;
-
-    if (lstat(path, &st) != 0)
-        return 0;
-    if (!S_ISSOCK(st.st_mode)) {
-        webp_err_set(err, WEB_ERR_LISTEN, "%s exists and is not a socket", path);
-        return -1;
-    }
-    fd = socket(AF_UNIX, SOCK_STREAM, 0);
-    memcpy(sa.sun_path, path, strlen(path) + 1);
-    rc = fd >= 0 ? connect(fd, (struct sockaddr *)&sa, sizeof(sa)) : -1;
-    if (fd >= 0)
-        close(fd);
-    if (rc == 0) {
-        webp_err_set(err, WEB_ERR_LISTEN, "%s: another server is listening there", path);
-        return -1;
-    }
-    unlink(path);
-    return 0;
-}
-
-static int
-open_unix(struct server *srv, const char *path, struct web_err *err)
-{
-    struct sockaddr_un sa;
-    mode_t mode;
-
-    if (path[0] == '\0' || strlen(path) >= sizeof(sa.sun_path)) {
-        webp_err_set(err, WEB_ERR_CONFIG,
-                     "WEB_LISTEN: unix socket path empty or over %zu bytes",
-                     sizeof(sa.sun_path) - 1);
-        return -1;
-    }
-    if (listen_mode(srv->app, &mode, err) != 0 || remove_stale_socket(path, err) != 0)
-        return -1;
-    srv->listen_fd = FCGX_OpenSocket(path, BACKLOG);
-    if (srv->listen_fd < 0) {
-        webp_err_set(err, WEB_ERR_LISTEN, "FCGX_OpenSocket(%s): %s", path,
-                     strerror(errno));
-        return -1;
-    }
-    srv->unix_path = webp_strdup(path);
-    if (srv->unix_path == NULL) {
-        unlink(path);
-        webp_err_nomem(err);
-        return -1;
-    }
-    if (chmod(path, mode) != 0) {
-        webp_err_set(err, WEB_ERR_LISTEN, "chmod(%s, %04o): %s", path, (unsigned)mode,
-                     strerror(errno));
-        return -1;
-    }
-    return 0;
-}
-
-/* "HOST:PORT", ":PORT" or "*:PORT" (every IPv4 address). */
-static int
-open_tcp(struct server *srv, const char *addr, struct web_err *err)
-{
-    const char *colon = strrchr(addr, ':');
-    size_t hlen = colon ? (size_t)(colon - addr) : 0;
-    char where[300];
-    long port = 0;
-    const char *p;
-
-    for (p = colon ? colon + 1 : ""; *p >= '0' && *p <= '9' && port <= 65535; p++)
-        port = port * 10 + (*p - '0');
-    if (colon == NULL || p == colon + 1 || *p != '\0' || port < 1 || port > 65535 ||
-        hlen >= 256) {
-        webp_escape(where, sizeof(where), addr, strlen(addr));
-        webp_err_set(err, WEB_ERR_CONFIG,
-                     "WEB_LISTEN: expected HOST:PORT or unix:PATH, got \"%s\"", where);
-        return -1;
-    }
-    if (hlen == 0 || (hlen == 1 && addr[0] == '*'))
-        snprintf(where, sizeof(where), ":%ld", port);
-    else
-        snprintf(where, sizeof(where), "%.*s:%ld", (int)hlen, addr, port);
-    srv->listen_fd = FCGX_OpenSocket(where, BACKLOG);
-    if (srv->listen_fd < 0) {
-        webp_err_set(err, WEB_ERR_LISTEN, "FCGX_OpenSocket(%s): %s", where,
-                     strerror(errno));
-        return -1;
-    }
-    return 0;
-}
-
-/* The socket inherited from spawn-fcgi or systemd. */
-static int
-use_fd0(struct server *srv, struct web_err *err)
-{
-    int on = 0;
-    socklen_t len = sizeof(on);
-
-    if (getsockopt(0, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) != 0 || !on) {
-        webp_err_set(
-            err, WEB_ERR_LISTEN,
-            "WEB_LISTEN is unset and fd 0 is not a listening "
-            "socket: set WEB_LISTEN=HOST:PORT or unix:PATH, or start under spawn-fcgi");
-        return -1;
-    }
-    srv->listen_fd = 0;
-    return 0;
-}
-
-static int
-open_listener(struct server *srv, struct web_err *err)
-{
-    const char *addr = web_config_get(srv->app, "WEB_LISTEN");
-    int rc, flags;
-
-    if (addr == NULL)
-        rc = use_fd0(srv, err);
-    else if (strncmp(addr, "unix:", 5) == 0)
-        rc = open_unix(srv, addr + 5, err);
-    else
-        rc = open_tcp(srv, addr, err);
-    if (rc != 0)
-        return -1;
-    srv->own_listener = addr != NULL;
-    /* Non-blocking: see the top of the file. */
-    flags = fcntl(srv->listen_fd, F_GETFL);
-    if (flags < 0 || fcntl(srv->listen_fd, F_SETFL, flags | O_NONBLOCK) != 0) {
-        webp_err_set(err, WEB_ERR_LISTEN, "fcntl(O_NONBLOCK): %s", strerror(errno));
-        return -1;
-    }
-    if (srv->listen_fd != 0)
-        fcntl(srv->listen_fd, F_SETFD, FD_CLOEXEC);
-    return 0;
+    while (srv->conns != NULL)
+        conn_close(srv, srv->conns);
+    if (n > 0)
+        web_log(srv->app, WEB_LOG_DEBUG, "web: closed %ld idle kept connection(s)", n);
 }
 
 /* ---- web_app_serve ---------------------------------------------------------- */
+
+/* Keeps MAX_CONNS under the open-file limit, less FD_RESERVE and one
+ * descriptor per worker: past it idle kept connections would hold every
+ * descriptor and accept() would fail (EMFILE).  Said when WEB_MAX_CONNECTIONS
+ * was set; a default that does not fit is lowered quietly. */
+static void
+fit_fd_limit(struct server *srv)
+{
+    struct rlimit rl;
+    long room;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
+        rl.rlim_cur > (rlim_t)MAX_CONNECTIONS * 2)
+        return;
+    room = (long)rl.rlim_cur - FD_RESERVE - srv->nworkers;
+    if (room < 1)
+        room = 1;
+    if (srv->max_conns <= room)
+        return;
+    if (web_config_get(srv->app, "WEB_MAX_CONNECTIONS") != NULL)
+        web_log(srv->app, WEB_LOG_WARN,
+                "web: WEB_MAX_CONNECTIONS %ld does not fit the open-file limit (%ld): "
+                "keeping at most %ld FastCGI connections open",
+                srv->max_conns, (long)rl.rlim_cur, room);
+    srv->max_conns = room;
+}
 
 static int
 read_options(struct server *srv, struct web_err *err)
@@ -519,8 +552,11 @@ read_options(struct server *srv, struct web_err *err)
         web_config_long(srv->app, "WEB_WORKERS", cores, 1, MAX_WORKERS, &srv->nworkers,
                         err) != 0 ||
         web_config_long(srv->app, "WEB_GRACE_MS", WEBP_DEFAULT_GRACE_MS, 0,
-                        24L * 3600 * 1000, &srv->grace_ms, err) != 0)
+                        24L * 3600 * 1000, &srv->grace_ms, err) != 0 ||
+        web_config_long(srv->app, "WEB_MAX_CONNECTIONS", WEBP_DEFAULT_MAX_CONNECTIONS, 1,
+                        MAX_CONNECTIONS, &srv->max_conns, err) != 0)
         return -1;
+    fit_fd_limit(srv);
     return 0;
 }
 
@@ -540,6 +576,25 @@ open_wake_pipe(struct server *srv, struct web_err *err)
     return 0;
 }
 
+/* The epoll set the workers wait on: the wake pipe (level-triggered, so
+ * that every worker sees a stop) and the listening socket (one worker per
+ * readiness).  Kept connections join it as they go idle. */
+static int
+open_epoll(struct server *srv, struct web_err *err)
+{
+    struct epoll_event wake = {.events = EPOLLIN, .data.ptr = &srv->wake[0]};
+    struct epoll_event lsn = {.events = EPOLLIN | EPOLLONESHOT,
+                              .data.ptr = &srv->listener};
+
+    srv->ep = epoll_create1(EPOLL_CLOEXEC);
+    if (srv->ep < 0 || epoll_ctl(srv->ep, EPOLL_CTL_ADD, srv->wake[0], &wake) != 0 ||
+        epoll_ctl(srv->ep, EPOLL_CTL_ADD, srv->listener.fd, &lsn) != 0) {
+        webp_err_set(err, WEB_ERR_IO, "epoll: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 static int
 server_init(struct server *srv, struct web_app *app, struct web_err *err)
 {
@@ -547,13 +602,13 @@ server_init(struct server *srv, struct web_app *app, struct web_err *err)
 
     memset(srv, 0, sizeof(*srv));
     srv->app = app;
-    srv->listen_fd = -1;
+    srv->listener.fd = -1;
     srv->wake[0] = srv->wake[1] = -1;
+    srv->ep = -1;
     atomic_init(&srv->sig_quit, 0);
     sigemptyset(&srv->sigs);
     sigaddset(&srv->sigs, SIGTERM);
     sigaddset(&srv->sigs, SIGINT);
-    pthread_mutex_init(&srv->accept_mu, NULL);
     pthread_mutex_init(&srv->mu, NULL);
     /* A monotonic clock, so a clock change cannot stretch the grace period. */
     if (pthread_condattr_init(&ca) != 0 ||
@@ -570,16 +625,13 @@ server_init(struct server *srv, struct web_app *app, struct web_err *err)
 static void
 server_close(struct server *srv)
 {
-    if (srv->listen_fd > 0)
-        close(srv->listen_fd);
-    if (srv->unix_path != NULL)
-        unlink(srv->unix_path);
-    webp_free(srv->unix_path);
+    webp_listener_close(&srv->listener);
+    if (srv->ep >= 0)
+        close(srv->ep);
     if (srv->wake[0] >= 0)
         close(srv->wake[0]);
     if (srv->wake[1] >= 0)
         close(srv->wake[1]);
-    pthread_mutex_destroy(&srv->accept_mu);
     pthread_mutex_destroy(&srv->mu);
     if (srv->cond_ok)
         pthread_cond_destroy(&srv->cond);
@@ -634,6 +686,7 @@ run(struct server *srv, struct web_err *err)
     wait_for_workers(srv);
     for (i = 0; i < started; i++)
         pthread_join(tids[i], NULL);
+    close_idle(srv);
     web_log(srv->app, WEB_LOG_INFO, "web: every worker finished; \"%s\" stopped",
             srv->app->name);
     atomic_store(&srv->sig_quit, 1);
@@ -666,7 +719,8 @@ web_app_serve(struct web_app *app, struct web_err *err)
     if (server_init(&srv, app, err) == 0 && read_options(&srv, err) == 0) {
         if (FCGX_Init() != 0)
             webp_err_set(err, WEB_ERR_LISTEN, "FCGX_Init failed");
-        else if (open_listener(&srv, err) == 0 && open_wake_pipe(&srv, err) == 0)
+        else if (webp_listener_open(&srv.listener, app, err) == 0 &&
+                 open_wake_pipe(&srv, err) == 0 && open_epoll(&srv, err) == 0)
             rc = run(&srv, err);
     }
     server_close(&srv);

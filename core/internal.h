@@ -18,6 +18,7 @@
 #define WEBP_DEFAULT_MAX_BODY 1048576L         /* WEB_MAX_BODY: request body bytes */
 #define WEBP_DEFAULT_GRACE_MS 10000L           /* WEB_GRACE_MS: shutdown grace period */
 #define WEBP_DEFAULT_LISTEN_MODE 0660          /* WEB_LISTEN_MODE: unix socket mode */
+#define WEBP_DEFAULT_MAX_CONNECTIONS 1024L     /* WEB_MAX_CONNECTIONS: kept open */
 #define WEBP_MAX_URI 8192                      /* longer request targets: 414 */
 #define WEBP_MAX_SEGMENTS 128                  /* path segments: 414 past it */
 #define WEBP_MAX_QUERY_PARAMS 256              /* query pairs: 400 past it */
@@ -297,8 +298,24 @@ int webp_dispatch(struct web_app *app, struct web_req *req, struct web_resp *res
 /* Reads WEB_MAX_BODY (default WEBP_DEFAULT_MAX_BODY).  0 or -1 + ERR. */
 int webp_max_body(const struct web_app *app, size_t *out, struct web_err *err);
 
-/* ---- FastCGI (fcgi_io.c, fcgi.c) ------------------------------------------ */
+/* ---- FastCGI (fcgi_io.c, fcgi_listen.c, fcgi.c) ---------------------------- */
 struct FCGX_Request;
+
+/* The listening socket of web_app_serve. */
+struct webp_listener {
+    int fd;
+    int own;         /* opened from WEB_LISTEN (0: the inherited fd 0) */
+    char *unix_path; /* the socket file created, removed on close; or NULL */
+};
+/* Opens WEB_LISTEN (HOST:PORT, unix:PATH with WEB_LISTEN_MODE), or takes the
+ * listening socket inherited as fd 0 when it is unset; non-blocking either
+ * way.  0, or -1 + ERR (WEB_ERR_CONFIG, WEB_ERR_LISTEN, WEB_ERR_NOMEM); L is
+ * then still to be closed. */
+int webp_listener_open(struct webp_listener *l, const struct web_app *app,
+                       struct web_err *err);
+/* Closes L (fd 0 excepted: it is its owner's) and removes its socket file. */
+void webp_listener_close(struct webp_listener *l);
+
 /* Reads, dispatches and answers one accepted FastCGI request inside CTX and
  * logs it.  Returns 1 when the connection must be closed afterwards (a body
  * too large to drain), else 0.  Never fails: errors become 4xx/5xx. */

@@ -233,11 +233,14 @@ WEB_EXPORT void web_log(const struct web_app *app, enum web_log_level level,
 /*
  * Serves APP over FastCGI until SIGTERM or SIGINT.  Listens on WEB_LISTEN
  * ("HOST:PORT" or "unix:PATH"), or on the inherited socket (fd 0) when unset.
- * Each worker pushes one app context for its lifetime.  On a signal: stops
- * accepting (a socket opened from WEB_LISTEN stops listening, so new
- * connections are refused; an inherited fd 0 is left to its owner), finishes
- * the requests in flight, pops the contexts (running the extensions'
- * teardowns) and returns 0.  WEB_LOG_LEVEL is checked before serving.
+ * Each worker pushes one app context for its lifetime.  Connections the web
+ * server keeps open (FCGI_KEEP_CONN) belong to no worker: the next request
+ * on any of them goes to the next free worker; at most WEB_MAX_CONNECTIONS
+ * are kept.  On a signal: stops accepting (a socket opened from WEB_LISTEN
+ * stops listening, so new connections are refused; an inherited fd 0 is
+ * left to its owner), finishes the requests in flight, closes the idle
+ * connections, pops the contexts (running the extensions' teardowns) and
+ * returns 0.  WEB_LOG_LEVEL is checked before serving.
  */
 WEB_EXPORT int web_app_serve(struct web_app *app, struct web_err *err);
 

@@ -13,6 +13,7 @@
 
 #include <curl/curl.h>
 
+#include "convert.h"
 #include "credentials.h"
 #include "http.h"
 #include "internal.h"
@@ -35,6 +36,19 @@
 #define BACKOFF_BASE_MS 25L
 #define BACKOFF_CAP_MS 20000L
 
+/* Request text: DynamoDB refuses requests past 16 MB (BatchWriteItem's
+ * limit), so twice that is past anything it would take.  A buffer grown
+ * past KEEP_REQUEST_BYTES is freed after its call. */
+#define MAX_REQUEST_BYTES (32u << 20)
+#define KEEP_REQUEST_BYTES (64u << 10)
+
+/* The signed headers' names as sent, each with its ": ". */
+#define DATE_NAME "X-Amz-Date: "
+#define TARGET_NAME "X-Amz-Target: "
+#define TARGET_PREFIX TARGET_NAME "DynamoDB_20120810."
+#define TOKEN_NAME "X-Amz-Security-Token: "
+#define AUTHZ_NAME "Authorization: "
+
 struct dynamo_client {
     char *region;
     char *url;      /* scheme://host[:port]/ */
@@ -47,6 +61,16 @@ struct dynamo_client {
     int max_attempts;
     int retry_tokens;
     struct dynamop_sigv4_cache sigcache;
+    struct dynamop_buf body; /* the request's text, reused between calls */
+    /* "X-Amz-Date: YYYYMMDDTHHMMSSZ" for the second date_time, remade when the
+     * clock moves on. */
+    time_t date_time;
+    char date_hdr[sizeof(DATE_NAME) - 1 + 17];
+    /* "X-Amz-Security-Token: TOKEN" for the session token in creds (a
+     * secret: wiped when replaced and on free), remade only when the token
+     * changes, in a buffer that grows only for a longer one. */
+    char *token_hdr;
+    size_t token_cap;
     struct dynamop_http *http;
     long calls; /* dynamo_client_stats() */
     long retries;
@@ -158,6 +182,7 @@ dynamo_client_new(const struct dynamo_client_config *cfg, struct dynamo_err *err
         return NULL;
     }
     c->max_attempts = cfg->max_attempts ? cfg->max_attempts : DEFAULT_MAX_ATTEMPTS;
+    c->body.max = MAX_REQUEST_BYTES;
     c->retry_tokens = RETRY_QUOTA;
     hopts.ca_bundle = cfg->ca_bundle;
     hopts.connect_timeout_ms =
@@ -182,7 +207,9 @@ dynamo_client_free(struct dynamo_client *c)
     dynamop_free(c->host_hdr);
     dynamop_creds_wipe(&c->creds);
     dynamo_credentials_free(c->own_credentials);
-    memset(&c->sigcache, 0, sizeof(c->sigcache));
+    dynamop_sigv4_cache_wipe(&c->sigcache);
+    dynamop_free_secret(c->token_hdr);
+    dynamop_free(c->body.data);
     dynamop_free(c);
 }
 
@@ -232,16 +259,61 @@ valid_operation(const char *op)
     return n > 0 && n < 64;
 }
 
-/* The signed headers of one attempt.  Strings live in the struct. */
+/* The signed headers of one attempt.  Strings live in the struct or, for
+ * the date and token, in the client (valid until its next attempt). */
 struct signed_headers {
-    char date[17];
-    char date_hdr[32];
-    char target_hdr[96];
-    char *token_hdr;
-    char *authz_hdr;
+    const char *date; /* "YYYYMMDDTHHMMSSZ" */
+    char target_hdr[sizeof(TARGET_PREFIX) + 64];
+    char authz_hdr[sizeof(AUTHZ_NAME) - 1 + DYNAMOP_SIGV4_AUTHZ_MAX];
+    const char *token_hdr; /* NULL: no session token */
     const char *list[6];
     size_t n;
 };
+
+/* The X-Amz-Date header for the current second, remade only when the clock
+ * moved on.  Borrowed from C. */
+static const char *
+date_header(struct dynamo_client *c)
+{
+    time_t now = time(NULL);
+
+    if (now != c->date_time || c->date_hdr[0] == '\0') {
+        memcpy(c->date_hdr, DATE_NAME, sizeof(DATE_NAME) - 1);
+        dynamop_sigv4_amz_date(now, c->date_hdr + sizeof(DATE_NAME) - 1);
+        c->date_time = now;
+    }
+    return c->date_hdr;
+}
+
+/* The X-Amz-Security-Token header for TOKEN, remade only when the token
+ * changed.  Borrowed from C; NULL with ERR when out of memory. */
+static const char *
+token_header(struct dynamo_client *c, const char *token, struct dynamo_err *err)
+{
+    const size_t name = sizeof(TOKEN_NAME) - 1;
+    size_t n = strlen(token);
+
+    if (c->token_hdr != NULL && strlen(c->token_hdr + name) == n &&
+        memcmp(c->token_hdr + name, token, n) == 0)
+        return c->token_hdr;
+    /* The old token goes, all of it: what is left past a shorter new one
+     * would outlive dynamop_free_secret(), which wipes up to the NUL. */
+    for (volatile char *p = c->token_hdr; p != NULL && p < c->token_hdr + c->token_cap;
+         p++)
+        *p = '\0';
+    if (name + n + 1 > c->token_cap) {
+        dynamop_free_secret(c->token_hdr);
+        c->token_cap = 0;
+        if ((c->token_hdr = dynamop_malloc(name + n + 1)) == NULL) {
+            dynamop_err_nomem(err);
+            return NULL;
+        }
+        c->token_cap = name + n + 1;
+    }
+    memcpy(c->token_hdr, TOKEN_NAME, name);
+    memcpy(c->token_hdr + name, token, n + 1);
+    return c->token_hdr;
+}
 
 /* Signs BODY for OPERATION at the current time with the provider's current
  * credentials.  Returns 0 or -1 (ERR). */
@@ -249,12 +321,12 @@ static int
 sign(struct dynamo_client *c, const char *operation, const char *body, size_t len,
      struct signed_headers *sh, struct dynamo_err *err)
 {
-    static const char content_type[] = "application/x-amz-json-1.0";
+    static const char content_type[] = "Content-Type: application/x-amz-json-1.0";
+    const size_t op_len = strlen(operation), authz = sizeof(AUTHZ_NAME) - 1;
     struct dynamop_header hdrs[5];
     struct dynamop_sigv4_request req = {"POST", "/", NULL, hdrs, 0, body, len, 1};
     struct dynamop_sigv4_creds creds;
     const char *token;
-    char *authz = NULL;
 
     /* This attempt's credentials: a copy, refreshed by the provider when they
      * are about to expire, so a refresh in another thread never frees them. */
@@ -264,46 +336,41 @@ sign(struct dynamo_client *c, const char *operation, const char *body, size_t le
     creds.secret_access_key = c->creds.secret_access_key;
     creds.session_token = c->creds.session_token;
     token = c->creds.session_token;
-    dynamop_sigv4_amz_date(time(NULL), sh->date);
-    snprintf(sh->target_hdr, sizeof(sh->target_hdr), "X-Amz-Target: DynamoDB_20120810.%s",
-             operation);
-    hdrs[req.nheaders++] = (struct dynamop_header){"Content-Type", content_type};
+    if (token == NULL && c->token_hdr != NULL) {
+        /* Credentials without a token now: the old one goes. */
+        dynamop_free_secret(c->token_hdr);
+        c->token_hdr = NULL;
+        c->token_cap = 0;
+    }
+    if (token != NULL && (sh->token_hdr = token_header(c, token, err)) == NULL)
+        return -1;
+    sh->date = date_header(c) + sizeof(DATE_NAME) - 1;
+    /* valid_operation() checked the name: letters, under 64. */
+    memcpy(sh->target_hdr, TARGET_PREFIX, sizeof(TARGET_PREFIX) - 1);
+    memcpy(sh->target_hdr + sizeof(TARGET_PREFIX) - 1, operation, op_len + 1);
+    hdrs[req.nheaders++] = (struct dynamop_header){"Content-Type", content_type + 14};
     hdrs[req.nheaders++] = (struct dynamop_header){"Host", c->host_hdr + 6};
     hdrs[req.nheaders++] = (struct dynamop_header){"X-Amz-Date", sh->date};
-    hdrs[req.nheaders++] = (struct dynamop_header){"X-Amz-Target", sh->target_hdr + 14};
+    hdrs[req.nheaders++] =
+        (struct dynamop_header){"X-Amz-Target", sh->target_hdr + sizeof(TARGET_NAME) - 1};
     if (token != NULL)
-        hdrs[req.nheaders++] = (struct dynamop_header){"X-Amz-Security-Token", token};
-    if (dynamop_sigv4_authorization(&req, &creds, c->region, "dynamodb", sh->date,
-                                    &c->sigcache, &authz, err) != 0)
-        return -1;
-    snprintf(sh->date_hdr, sizeof(sh->date_hdr), "X-Amz-Date: %s", sh->date);
-    sh->authz_hdr = dynamop_malloc(strlen(authz) + 16);
-    if (token != NULL)
-        sh->token_hdr = dynamop_malloc(strlen(token) + 24);
-    if (sh->authz_hdr == NULL || (token != NULL && sh->token_hdr == NULL)) {
-        dynamop_free(authz);
-        dynamop_err_nomem(err);
+        hdrs[req.nheaders++] = (struct dynamop_header){
+            "X-Amz-Security-Token", sh->token_hdr + sizeof(TOKEN_NAME) - 1};
+    memcpy(sh->authz_hdr, AUTHZ_NAME, authz);
+    if (dynamop_sigv4_authorization_buf(&req, &creds, c->region, "dynamodb", sh->date,
+                                        &c->sigcache, sh->authz_hdr + authz,
+                                        sizeof(sh->authz_hdr) - authz, err) != 0) {
+        sh->authz_hdr[0] = '\0';
         return -1;
     }
-    snprintf(sh->authz_hdr, strlen(authz) + 16, "Authorization: %s", authz);
-    dynamop_free(authz);
-    sh->list[sh->n++] = "Content-Type: application/x-amz-json-1.0";
+    sh->list[sh->n++] = content_type;
     sh->list[sh->n++] = c->host_hdr;
-    sh->list[sh->n++] = sh->date_hdr;
+    sh->list[sh->n++] = c->date_hdr;
     sh->list[sh->n++] = sh->target_hdr;
     sh->list[sh->n++] = sh->authz_hdr;
-    if (token != NULL) {
-        snprintf(sh->token_hdr, strlen(token) + 24, "X-Amz-Security-Token: %s", token);
+    if (token != NULL)
         sh->list[sh->n++] = sh->token_hdr;
-    }
     return 0;
-}
-
-static void
-release_headers(struct signed_headers *sh)
-{
-    dynamop_free(sh->authz_hdr);
-    dynamop_free_secret(sh->token_hdr);
 }
 
 /* After an ExpiredTokenException, forces the provider to refetch (once: a
@@ -333,10 +400,9 @@ static void
 redact(const struct dynamo_client *c, const struct signed_headers *sh,
        struct dynamo_err *err)
 {
-    static const char token_name[] = "X-Amz-Security-Token: ";
-    const char *sig = sh->authz_hdr != NULL ? strstr(sh->authz_hdr, "Signature=") : NULL;
+    const char *sig = strstr(sh->authz_hdr, "Signature=");
     const char *secrets[] = {
-        sh->token_hdr != NULL ? sh->token_hdr + sizeof(token_name) - 1 : NULL,
+        sh->token_hdr != NULL ? sh->token_hdr + sizeof(TOKEN_NAME) - 1 : NULL,
         sig != NULL ? sig + 10 : NULL,
         c->creds.secret_access_key,
         c->creds.session_token,
@@ -345,23 +411,23 @@ redact(const struct dynamo_client *c, const struct signed_headers *sh,
     dynamop_err_redact(err, secrets, sizeof(secrets) / sizeof(secrets[0]));
 }
 
-/* One HTTP attempt.  Returns the decoded body, or NULL with ERR filled and
- * *RETRY saying whether the failure may be retried; an error answer's JSON
- * goes to *ERROR_BODY when that is not NULL. */
-static json_t *
+/* One HTTP attempt.  Returns 0 with a 200 answer's body decoded by DECODE
+ * into OUT, or -1 with ERR filled and *RETRY saying whether the failure may
+ * be retried; an error answer's JSON goes to *ERROR_BODY when that is not
+ * NULL. */
+static int
 attempt_once(struct dynamo_client *c, const char *operation, const char *body, size_t len,
-             enum dynamop_retry *retry, json_t **error_body, struct dynamo_err *err)
+             enum dynamop_retry *retry, json_t **error_body, dynamop_decode_fn decode,
+             void *out, struct dynamo_err *err)
 {
     struct signed_headers sh = {0};
     struct dynamop_http_resp resp;
     enum dynamop_http_fail fail;
-    json_t *out = NULL;
+    int rc = -1;
 
     *retry = DYNAMOP_RETRY_NO;
-    if (sign(c, operation, body, len, &sh, err) != 0) {
-        release_headers(&sh);
-        return NULL;
-    }
+    if (sign(c, operation, body, len, &sh, err) != 0)
+        return -1;
     if (dynamop_http_post(c->http, c->url, sh.list, sh.n, body, len, &resp, &fail, err) != 0) {
         /* A transfer cut short (or past the body cap) may still have
          * brought a status and request id: they reach ERR below. */
@@ -378,15 +444,14 @@ attempt_once(struct dynamo_client *c, const char *operation, const char *body, s
         if (error_body != NULL)
             *error_body = json_loadb(resp.body, resp.body_len, 0, NULL);
     } else {
-        out = dynamop_decode_body(resp.body, resp.body_len, err);
+        rc = decode(resp.body, resp.body_len, out, err);
     }
-    if (out == NULL && err != NULL) {
+    if (rc != 0 && err != NULL) {
         err->http_status = (int)resp.status;
         snprintf(err->request_id, sizeof(err->request_id), "%s", resp.request_id);
         redact(c, &sh, err);
     }
-    release_headers(&sh);
-    return out;
+    return rc;
 }
 
 /* Takes retry tokens for a retry after a failure of kind E; 0 when the
@@ -402,34 +467,35 @@ take_retry_tokens(struct dynamo_client *c, const struct dynamo_err *e)
     return cost;
 }
 
-static json_t *
+/* Attempts the call until it succeeds, fails for good or runs out of
+ * attempts or retry tokens.  Returns 0 with OUT filled by DECODE, or -1. */
+static int
 call_text(struct dynamo_client *c, const char *operation, const char *body, size_t len,
-          json_t **error_body, struct dynamo_err *err)
+          json_t **error_body, dynamop_decode_fn decode, void *out,
+          struct dynamo_err *err)
 {
     struct dynamo_err e;
     enum dynamop_retry retry;
     int spent = 0;
 
     for (int attempt = 1;; attempt++) {
-        json_t *out;
-
         memset(&e, 0, sizeof(e));
         if (error_body != NULL) {
             json_decref(*error_body);
             *error_body = NULL;
         }
-        out = attempt_once(c, operation, body, len, &retry, error_body, &e);
-        if (out != NULL) {
+        if (attempt_once(c, operation, body, len, &retry, error_body, decode, out, &e) ==
+            0) {
             c->retry_tokens += spent ? spent : 1;
             if (c->retry_tokens > RETRY_QUOTA)
                 c->retry_tokens = RETRY_QUOTA;
-            return out;
+            return 0;
         }
         if (retry == DYNAMOP_RETRY_NO || attempt >= c->max_attempts ||
             (spent = take_retry_tokens(c, &e)) == 0) {
             e.attempts = attempt;
             dynamop_err_copy(err, &e);
-            return NULL;
+            return -1;
         }
         /* Retry ATTEMPT waits up to BASE * 2^(ATTEMPT-1): the first retry at
          * most the base delay, as in the SDKs' standard mode. */
@@ -445,13 +511,16 @@ dynamo_call(struct dynamo_client *c, const char *operation, const json_t *reques
     return dynamop_call_detail(c, operation, request, NULL, err);
 }
 
-json_t *
-dynamop_call_detail(struct dynamo_client *c, const char *operation, const json_t *request,
-                    json_t **error_body, struct dynamo_err *err)
+/* OPERATION with REQUEST as its body, the answer decoded by DECODE into
+ * OUT.  Returns 0, or -1 with ERR filled. */
+static int
+call_request(struct dynamo_client *c, const char *operation, const json_t *request,
+             json_t **error_body, dynamop_decode_fn decode, void *out,
+             struct dynamo_err *err)
 {
-    char *body;
-    json_t *out;
+    struct dynamop_buf *body;
     long long start;
+    int rc;
 
     if (error_body != NULL)
         *error_body = NULL;
@@ -459,17 +528,52 @@ dynamop_call_detail(struct dynamo_client *c, const char *operation, const json_t
         !json_is_object(request)) {
         dynamop_err_set(err, DYNAMO_ERR_INVALID, "dynamo_call: needs a client, an operation "
                                                  "name and a JSON object");
-        return NULL;
+        return -1;
     }
-    body = json_dumps(request, JSON_COMPACT);
-    if (body == NULL) {
-        dynamop_err_nomem(err);
-        return NULL;
+    /* The text goes into the client's buffer, kept for the next call; NUL
+     * terminated for whoever reads it as a string. */
+    body = &c->body;
+    body->len = 0;
+    if (dynamop_json_dump(request, body, err) != 0 ||
+        dynamop_buf_put(body, "", 1) != DYNAMO_OK) {
+        dynamop_err_nomem(err); /* kept only when the dump set nothing */
+        return -1;
     }
     start = now_us();
-    out = call_text(c, operation, body, strlen(body), error_body, err);
+    rc = call_text(c, operation, body->data, body->len - 1, error_body, decode, out, err);
     c->calls++;
     c->call_us += now_us() - start;
-    free(body);
+    if (body->cap > KEEP_REQUEST_BYTES) {
+        dynamop_free(body->data);
+        *body = (struct dynamop_buf){.max = MAX_REQUEST_BYTES};
+    }
+    return rc;
+}
+
+/* A dynamop_decode_fn: the body parsed, into *(json_t **)OUT. */
+static int
+decode_json(const char *body, size_t len, void *out, struct dynamo_err *err)
+{
+    json_t **json = out;
+
+    *json = dynamop_decode_body(body, len, err);
+    return *json != NULL ? 0 : -1;
+}
+
+json_t *
+dynamop_call_detail(struct dynamo_client *c, const char *operation, const json_t *request,
+                    json_t **error_body, struct dynamo_err *err)
+{
+    json_t *out = NULL;
+
+    if (call_request(c, operation, request, error_body, decode_json, &out, err) != 0)
+        return NULL;
     return out;
+}
+
+int
+dynamop_call_raw(struct dynamo_client *c, const char *operation, const json_t *request,
+                 dynamop_decode_fn decode, void *out, struct dynamo_err *err)
+{
+    return call_request(c, operation, request, NULL, decode, out, err);
 }

@@ -11,6 +11,7 @@
  * {"NS": [...]}, {"BS": [...]}.
  */
 #include <errno.h>
+#include <limits.h>
 #include <locale.h>
 #include <math.h>
 #include <stdint.h>
@@ -25,6 +26,14 @@ const char *const dynamop_tag_names[DYNAMOP_TAG_MAX] = {
     [DYNAMOP_TAG_BOOL] = "BOOL", [DYNAMOP_TAG_NULL] = "NULL", [DYNAMOP_TAG_L] = "L",
     [DYNAMOP_TAG_M] = "M",       [DYNAMOP_TAG_SS] = "SS",     [DYNAMOP_TAG_NS] = "NS",
     [DYNAMOP_TAG_BS] = "BS",
+};
+
+const char *const dynamop_tag_wants[DYNAMOP_TAG_MAX] = {
+    [DYNAMOP_TAG_S] = "a string",        [DYNAMOP_TAG_N] = "a number in a string",
+    [DYNAMOP_TAG_B] = "a base64 string", [DYNAMOP_TAG_BOOL] = "true or false",
+    [DYNAMOP_TAG_NULL] = "true",         [DYNAMOP_TAG_L] = "an array",
+    [DYNAMOP_TAG_M] = "an object",       [DYNAMOP_TAG_SS] = "an array",
+    [DYNAMOP_TAG_NS] = "an array",       [DYNAMOP_TAG_BS] = "an array",
 };
 
 /* ---- buffer ------------------------------------------------------------ */
@@ -156,7 +165,7 @@ scan_digits(const char *s, size_t len, size_t *i, size_t *pos, size_t *first,
 const char *
 dynamop_num_scan(const char *s, size_t len, struct dynamop_num *num, size_t *bad)
 {
-    size_t i = 0, pos = 0, int_digits, first = SIZE_MAX, last = 0;
+    size_t i = 0, pos = 0, int_digits, int_end, first = SIZE_MAX, last = 0;
     long long e = 0;
     int neg_exp = 0;
 
@@ -168,6 +177,7 @@ dynamop_num_scan(const char *s, size_t len, struct dynamop_num *num, size_t *bad
         return *bad = i, "leading zeros are not allowed";
     scan_digits(s, len, &i, &pos, &first, &last);
     int_digits = pos;
+    int_end = i;
     if (i < len && s[i] == '.') {
         i++;
         if (i >= len || !IS_DIGIT(s[i]))
@@ -185,6 +195,7 @@ dynamop_num_scan(const char *s, size_t len, struct dynamop_num *num, size_t *bad
                 e = e * 10 + (s[i] - '0');
     }
     num->len = i;
+    num->integer = i == int_end;
     num->digits = first == SIZE_MAX ? 0 : last - first + 1;
     num->exp = first == SIZE_MAX
                    ? 0
@@ -205,6 +216,75 @@ dynamop_num_limits(const struct dynamop_num *num)
     if (num->exp < DYNAMOP_MIN_EXP)
         return "number magnitude is smaller than 1E-130";
     return NULL;
+}
+
+/* The integer text S (LEN bytes, valid) into *OUT.  Returns 0, or -1 when
+ * it does not fit a json_int_t. */
+static int
+int_value(const char *s, size_t len, json_int_t *out)
+{
+    int neg = s[0] == '-';
+    unsigned long long v = 0, max = (unsigned long long)LLONG_MAX + (unsigned)neg;
+    size_t i;
+
+    for (i = (size_t)neg; i < len; i++) {
+        unsigned d = (unsigned)(s[i] - '0');
+
+        if (v > (max - d) / 10)
+            return -1;
+        v = v * 10 + d;
+    }
+    /* -(v - 1) - 1: LLONG_MIN has no positive counterpart to negate. */
+    *out = neg && v != 0 ? -(json_int_t)(v - 1) - 1 : (json_int_t)v;
+    return 0;
+}
+
+/* strtod of the valid number text S (LEN bytes, not NUL-terminated),
+ * whatever LC_NUMERIC says: '.' becomes the locale's decimal point, as in
+ * jansson's loader.  DYNAMO_OK, DYNAMO_ERR_INVALID when it overflows a
+ * double (an underflow is 0 or subnormal, as there), or _NOMEM. */
+static enum dynamo_code
+num_double(const char *s, size_t len, double *d)
+{
+    char local[64], *copy = len < sizeof(local) ? local : dynamop_malloc(len + 1), *dot;
+    enum dynamo_code code = DYNAMO_OK;
+
+    if (copy == NULL)
+        return DYNAMO_ERR_NOMEM;
+    memcpy(copy, s, len);
+    copy[len] = '\0';
+    if ((dot = memchr(copy, '.', len)) != NULL)
+        *dot = localeconv()->decimal_point[0];
+    errno = 0;
+    *d = strtod(copy, NULL);
+    if ((*d == HUGE_VAL || *d == -HUGE_VAL) && errno == ERANGE)
+        code = DYNAMO_ERR_INVALID;
+    if (copy != local)
+        dynamop_free(copy);
+    return code;
+}
+
+enum dynamo_code
+dynamop_num_value(const char *s, const struct dynamop_num *num, int *is_int,
+                  json_int_t *i, double *d)
+{
+    *is_int = num->integer && int_value(s, num->len, i) == 0;
+    return *is_int ? DYNAMO_OK : num_double(s, num->len, d);
+}
+
+json_t *
+dynamop_num_json(const char *s, const struct dynamop_num *num, enum dynamo_code *code)
+{
+    json_int_t i = 0;
+    double d = 0;
+    json_t *v;
+    int is_int;
+
+    if ((*code = dynamop_num_value(s, num, &is_int, &i, &d)) != DYNAMO_OK)
+        return NULL;
+    if ((v = is_int ? json_integer(i) : json_real(d)) == NULL)
+        *code = DYNAMO_ERR_NOMEM;
+    return v;
 }
 
 /* 1 when S (LEN bytes) is exactly one RFC 8259 number. */
@@ -258,18 +338,6 @@ int
 dynamop_typed_split(const json_t *typed, enum dynamop_type_tag *tag, const json_t **value,
                     const struct dynamop_path *path, struct dynamo_err *err)
 {
-    static const char *const wants[DYNAMOP_TAG_MAX] = {
-        "a string",
-        "a number in a string",
-        "a base64 string",
-        "true or false",
-        "true",
-        "an array",
-        "an object",
-        "an array",
-        "an array",
-        "an array",
-    };
     const json_t *v;
     const char *key;
     int t, ok;
@@ -313,7 +381,7 @@ dynamop_typed_split(const json_t *typed, enum dynamop_type_tag *tag, const json_
     }
     if (!ok) {
         dynamop_path_err(err, DYNAMO_ERR_BAD_RESPONSE, path, NULL, "'%s' needs %s", key,
-                         wants[t]);
+                         dynamop_tag_wants[t]);
         return -1;
     }
     if (*tag == DYNAMOP_TAG_SS || *tag == DYNAMOP_TAG_NS || *tag == DYNAMOP_TAG_BS)
@@ -527,56 +595,23 @@ struct typed_walk {
 
 static json_t *typed_value(struct typed_walk *w, const json_t *typed, int depth);
 
-/* strtod for a valid number text S, whatever LC_NUMERIC says (as jansson's
- * own loader does: swap '.' for the locale's decimal point). */
-static double
-text_to_double(const char *s, size_t len)
-{
-    const char *point = localeconv()->decimal_point;
-    char local[64], *copy, *dot;
-    double d;
-
-    if (point[0] == '.' || strchr(s, '.') == NULL)
-        return strtod(s, NULL);
-    copy = len < sizeof(local) ? local : dynamop_malloc(len + 1);
-    if (copy == NULL)
-        return NAN;
-    memcpy(copy, s, len + 1);
-    dot = strchr(copy, '.');
-    *dot = point[0];
-    d = strtod(copy, NULL);
-    if (copy != local)
-        dynamop_free(copy);
-    return d;
-}
-
 /* N text (already checked by dynamop_typed_split) as a json_integer when it
  * is written as an integer that fits json_int_t, else a json_real. */
 static json_t *
 typed_number(struct typed_walk *w, const json_t *v)
 {
     const char *s = json_string_value(v);
-    size_t len = json_string_length(v);
+    struct dynamop_num num;
+    enum dynamo_code code;
     json_t *out;
-    double d;
+    size_t bad;
 
-    if (strpbrk(s, ".eE") == NULL) {
-        long long n;
-
-        errno = 0;
-        n = strtoll(s, NULL, 10);
-        if (errno == 0)
-            return (out = json_integer(n)) != NULL ? out : nomem(w->err);
-    }
-    d = text_to_double(s, len);
-    if (isnan(d))
-        return nomem(w->err);
-    if (!isfinite(d)) {
-        dynamop_path_err(w->err, DYNAMO_ERR_BAD_RESPONSE, &w->path, NULL,
-                         "number %.40s does not fit a double", s);
-        return NULL;
-    }
-    return (out = json_real(d)) != NULL ? out : nomem(w->err);
+    dynamop_num_scan(s, json_string_length(v), &num, &bad);
+    if ((out = dynamop_num_json(s, &num, &code)) != NULL || code == DYNAMO_ERR_NOMEM)
+        return out != NULL ? out : nomem(w->err);
+    dynamop_path_err(w->err, DYNAMO_ERR_BAD_RESPONSE, &w->path, NULL,
+                     "number %.40s does not fit a double", s);
+    return NULL;
 }
 
 /* The elements of L, SS, NS or BS V as a plain array. */

@@ -53,6 +53,25 @@ dynamop_buf_put(struct dynamop_buf *b, const void *p, size_t n)
     return DYNAMO_OK;
 }
 
+/* ---- string escapes (convert_emit.c) ---------------------------------- */
+
+/* The escape the emitter writes for byte C in a JSON string (RFC 8259
+ * section 7, minimal: '"', '\\' and control characters, the short forms
+ * where there is one, else \u00xx) into OUT; returns its length, or 0 when
+ * C goes as it is. */
+size_t dynamop_json_escape_char(unsigned char c, char out[6]);
+
+/* ---- jansson values -> compact JSON text (json_emit.c) ----------------- */
+
+/* Appends S (N bytes) to B as a JSON string, escaped as above.  Returns
+ * DYNAMO_OK, or a dynamop_buf_put() code (the buffer is then gone). */
+enum dynamo_code dynamop_json_put_string(struct dynamop_buf *b, const char *s, size_t n);
+/* Appends V to OUT as json_dumps(V, JSON_COMPACT) writes it (string escapes
+ * as above).  Returns 0, or -1 with ERR: DYNAMO_ERR_NOMEM, or _INVALID past
+ * OUT's maximum, for containers nested past 128 levels (a cycle) or a NaN;
+ * OUT is then freed (STYLE 9), or holds what was written. */
+int dynamop_json_dump(const json_t *v, struct dynamop_buf *out, struct dynamo_err *err);
+
 /* ---- attribute paths for error messages (convert.c) ------------------- */
 
 enum dynamop_frame_kind {
@@ -110,6 +129,7 @@ struct dynamop_num {
     size_t len;
     size_t digits;
     long long exp;
+    int integer; /* 1: written without a fraction or an exponent */
 };
 
 /* Scans the RFC 8259 section 6 number at S (at most LEN bytes; it ends
@@ -117,6 +137,19 @@ struct dynamop_num {
  * with NUM filled, or the reason with *BAD set to the offending offset. */
 const char *dynamop_num_scan(const char *s, size_t len, struct dynamop_num *num,
                              size_t *bad);
+/*
+ * The value of the valid number text S (NUM->len bytes, as dynamop_num_scan
+ * read it into NUM) the way jansson's loader reads it, but for integers that do not
+ * fit a json_int_t (reals here, an error there): DYNAMO_OK with *I set
+ * (*IS_INT 1) or *D set (*IS_INT 0); DYNAMO_ERR_INVALID when a real
+ * overflows a double; DYNAMO_ERR_NOMEM.
+ */
+enum dynamo_code dynamop_num_value(const char *s, const struct dynamop_num *num,
+                                   int *is_int, json_int_t *i, double *d);
+/* The same as a new json_integer or json_real; NULL with *CODE set
+ * (DYNAMO_ERR_INVALID: past a double's range; DYNAMO_ERR_NOMEM). */
+json_t *dynamop_num_json(const char *s, const struct dynamop_num *num,
+                         enum dynamo_code *code);
 /* NULL when NUM is within DynamoDB's limits, else the reason. */
 const char *dynamop_num_limits(const struct dynamop_num *num);
 
@@ -145,6 +178,8 @@ enum dynamop_type_tag {
 };
 
 extern const char *const dynamop_tag_names[DYNAMOP_TAG_MAX];
+/* What each tag's value must be, for error messages ("'S' needs a string"). */
+extern const char *const dynamop_tag_wants[DYNAMOP_TAG_MAX];
 
 /* {TAG: V}.  V is taken, even on failure; NULL when out of memory (or V is
  * NULL). */

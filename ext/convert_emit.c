@@ -41,50 +41,42 @@ out(struct emitter *E, const char *s, size_t n)
     return -1;
 }
 
+size_t
+dynamop_json_escape_char(unsigned char c, char out[6])
+{
+    static const char hex[] = "0123456789abcdef";
+    static const char short_forms[] = "\"\\\b\f\n\r\t", letters[] = "\"\\bfnrt";
+    const char *hit;
+
+    if (c >= 0x20 && c != '"' && c != '\\')
+        return 0;
+    out[0] = '\\';
+    if (c != '\0' && (hit = strchr(short_forms, c)) != NULL) {
+        out[1] = letters[hit - short_forms];
+        return 2;
+    }
+    memcpy(out + 1, "u00", 3);
+    out[4] = hex[c >> 4];
+    out[5] = hex[c & 15];
+    return 6;
+}
+
 /* S (N bytes) as a JSON string (RFC 8259 section 7).  Returns 0 or -1. */
 static int
 emit_string(struct emitter *E, const char *s, size_t n)
 {
-    static const char hex[] = "0123456789abcdef";
-    char u[6] = {'\\', 'u', '0', '0'};
-    size_t i, run = 0;
+    char e[6];
+    size_t i, k, run = 0;
 
     if (out(E, "\"", 1) != 0)
         return -1;
     for (i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        const char *e = u;
 
         if (c >= 0x20 && c != '"' && c != '\\')
             continue;
-        switch (c) {
-        case '"':
-            e = "\\\"";
-            break;
-        case '\\':
-            e = "\\\\";
-            break;
-        case '\b':
-            e = "\\b";
-            break;
-        case '\f':
-            e = "\\f";
-            break;
-        case '\n':
-            e = "\\n";
-            break;
-        case '\r':
-            e = "\\r";
-            break;
-        case '\t':
-            e = "\\t";
-            break;
-        default:
-            u[4] = hex[c >> 4];
-            u[5] = hex[c & 15];
-            break;
-        }
-        if (out(E, s + run, i - run) != 0 || out(E, e, e == u ? 6 : 2) != 0)
+        k = dynamop_json_escape_char(c, e);
+        if (out(E, s + run, i - run) != 0 || out(E, e, k) != 0)
             return -1;
         run = i + 1;
     }

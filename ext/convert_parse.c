@@ -22,13 +22,14 @@
  * Never reads past LEN; the text need not be NUL-terminated.  Strings
  * without escapes (the common case) go from the input to jansson with one
  * copy; escaped ones are decoded into a buffer that also keeps the escaped
- * keys of the open levels, for the error paths.
+ * keys of the open levels, for the error paths.  The lexing (strings,
+ * escapes, UTF-8, whitespace) is json_parse.h's, shared with the parser of
+ * DynamoDB's answers.
  */
-#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "convert.h"
+#include "json_parse.h"
 
 struct parser {
     const char *base; /* the whole text, for line and column */
@@ -41,36 +42,9 @@ struct parser {
     struct dynamop_path path;
 };
 
-/* A string as read: LEN bytes at PTR in the input, or at OFF in P->buf when
- * IN_BUF (it had escapes). */
-struct str {
-    const char *ptr;
-    size_t off;
-    size_t len;
-    int in_buf;
-};
-
 static json_t *parse_value(struct parser *P, int depth);
 
 /* ---- errors ------------------------------------------------------------ */
-
-/* 1-based line and column (in UTF-8 characters) of AT.  Only runs on an
- * error, so the hot path keeps no counters. */
-static void
-position(const struct parser *P, const char *at, int *line, int *col)
-{
-    const char *q;
-
-    *line = *col = 1;
-    for (q = P->base; q < at; q++) {
-        if (*q == '\n') {
-            *line += *line < INT_MAX;
-            *col = 1;
-        } else if ((*q & 0xC0) != 0x80) {
-            *col += *col < INT_MAX;
-        }
-    }
-}
 
 static void syntax_error(struct parser *P, const char *at, const char *fmt, ...)
     DYNAMO_PRINTF(3, 4);
@@ -87,7 +61,7 @@ syntax_error(struct parser *P, const char *at, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    position(P, at, &line, &col);
+    dynamop_json_position(P->base, at, &line, &col);
     P->err->line = line;
     P->err->col = col;
     dynamop_err_set(P->err, DYNAMO_ERR_INVALID, "line %d, column %d: %s", line, col, msg);
@@ -99,7 +73,7 @@ value_error(struct parser *P, const char *at, const char *msg)
 {
     if (P->err == NULL || P->err->code != DYNAMO_OK)
         return;
-    position(P, at, &P->err->line, &P->err->col);
+    dynamop_json_position(P->base, at, &P->err->line, &P->err->col);
     dynamop_path_err(P->err, DYNAMO_ERR_INVALID, &P->path, P->buf.data, "%s", msg);
 }
 
@@ -125,23 +99,6 @@ add_size(struct parser *P, size_t n, const char *at)
     return -1;
 }
 
-/* Appends to P->buf.  Its cap is the item limit: decoded keys of the open
- * levels plus the current string are all counted in the item size.
- * Returns 0, or -1 with ERR set. */
-static int
-put(struct parser *P, const char *at, const char *s, size_t n)
-{
-    if (n > P->buf.max - P->buf.len) {
-        value_error(P, at, "item is larger than 400 KB");
-        return -1;
-    }
-    if (dynamop_buf_put(&P->buf, s, n) != DYNAMO_OK) {
-        dynamop_err_nomem(P->err);
-        return -1;
-    }
-    return 0;
-}
-
 /* {TAG: V}, V taken; NULL with ERR set (V NULL means an error is set). */
 static json_t *
 typed(struct parser *P, const char *tag, json_t *v)
@@ -158,196 +115,27 @@ typed(struct parser *P, const char *tag, json_t *v)
 static void
 skip_ws(struct parser *P)
 {
-    while (P->p < P->end &&
-           (*P->p == ' ' || *P->p == '\n' || *P->p == '\r' || *P->p == '\t'))
-        P->p++;
+    P->p = dynamop_json_ws(P->p, P->end);
 }
 
-/* Length of the well-formed UTF-8 sequence at S (RFC 3629 section 4: no
- * overlongs, surrogates or code points past U+10FFFF), or 0. */
-static size_t
-utf8_len(const unsigned char *s, const unsigned char *end)
+/* Reads the string at P->p (on its opening quote) into S, escapes decoded
+ * into P->buf (whose cap is the item limit: the decoded keys of the open
+ * levels and the current string all count in the item size), and moves
+ * past its closing quote.  Returns 0, or -1 with ERR set. */
+static int
+scan_string(struct parser *P, struct dynamop_json_str *s)
 {
-    unsigned char lo = 0x80, hi = 0xBF;
-    size_t n, i;
+    struct dynamop_json_fault f;
 
-    if (s[0] < 0xC2 || s[0] > 0xF4)
+    if (dynamop_json_string(&P->p, P->end, &P->buf, s, &f) == 0)
         return 0;
-    n = s[0] < 0xE0 ? 2 : s[0] < 0xF0 ? 3 : 4;
-    if (s[0] == 0xE0)
-        lo = 0xA0;
-    else if (s[0] == 0xED)
-        hi = 0x9F;
-    else if (s[0] == 0xF0)
-        lo = 0x90;
-    else if (s[0] == 0xF4)
-        hi = 0x8F;
-    if ((size_t)(end - s) < n || s[1] < lo || s[1] > hi)
-        return 0;
-    for (i = 2; i < n; i++)
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-    return n;
-}
-
-/* Skips unescaped string content from Q.  Returns where a '"', a '\\' or
- * the end is, or NULL with ERR set on a raw control character or bad
- * UTF-8. */
-static const char *
-span(struct parser *P, const char *q)
-{
-    size_t n;
-
-    while (q < P->end) {
-        unsigned char c = (unsigned char)*q;
-
-        if (c == '"' || c == '\\')
-            return q;
-        if (c >= 0x20 && c < 0x80) {
-            q++;
-            continue;
-        }
-        if (c < 0x20) {
-            syntax_error(P, q, "control character U+%04X in a string must be escaped", c);
-            return NULL;
-        }
-        n = utf8_len((const unsigned char *)q, (const unsigned char *)P->end);
-        if (n == 0) {
-            syntax_error(P, q, "invalid UTF-8 in a string");
-            return NULL;
-        }
-        q += n;
-    }
-    return q;
-}
-
-/* The four hex digits at S, or -1. */
-static long
-hex4(const char *s, const char *end)
-{
-    long v = 0;
-    int i;
-
-    if (end - s < 4)
-        return -1;
-    for (i = 0; i < 4; i++) {
-        char c = s[i];
-
-        v <<= 4;
-        if (c >= '0' && c <= '9')
-            v |= c - '0';
-        else if (c >= 'a' && c <= 'f')
-            v |= c - 'a' + 10;
-        else if (c >= 'A' && c <= 'F')
-            v |= c - 'A' + 10;
-        else
-            return -1;
-    }
-    return v;
-}
-
-/* Decodes the \uXXXX escape at *QP (a surrogate pair takes two) as UTF-8
- * into P->buf and moves *QP past it.  Returns 0, or -1 with ERR set. */
-static int
-unicode_escape(struct parser *P, const char **qp)
-{
-    const char *at = *qp, *q;
-    long cp = hex4(at + 2, P->end), lo;
-    char out[4];
-    size_t n;
-
-    if (cp < 0)
-        return syntax_error(P, at, "expected four hex digits after \\u"), -1;
-    q = at + 6;
-    if (cp >= 0xDC00 && cp <= 0xDFFF)
-        return syntax_error(P, at, "lone low surrogate \\u%04lX", cp), -1;
-    if (cp >= 0xD800 && cp <= 0xDBFF) {
-        if (P->end - q < 2 || q[0] != '\\' || q[1] != 'u' ||
-            (lo = hex4(q + 2, P->end)) < 0xDC00 || lo > 0xDFFF)
-            return syntax_error(P, at, "lone high surrogate \\u%04lX", cp), -1;
-        cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-        q += 6;
-    }
-    if (cp == 0)
-        return syntax_error(P, at, "\\u0000 is not allowed (a NUL would cut C strings)"),
-               -1;
-    if (cp < 0x80) {
-        out[0] = (char)cp;
-        n = 1;
-    } else if (cp < 0x800) {
-        out[0] = (char)(0xC0 | cp >> 6);
-        out[1] = (char)(0x80 | (cp & 0x3F));
-        n = 2;
-    } else if (cp < 0x10000) {
-        out[0] = (char)(0xE0 | cp >> 12);
-        out[1] = (char)(0x80 | (cp >> 6 & 0x3F));
-        out[2] = (char)(0x80 | (cp & 0x3F));
-        n = 3;
-    } else {
-        out[0] = (char)(0xF0 | cp >> 18);
-        out[1] = (char)(0x80 | (cp >> 12 & 0x3F));
-        out[2] = (char)(0x80 | (cp >> 6 & 0x3F));
-        out[3] = (char)(0x80 | (cp & 0x3F));
-        n = 4;
-    }
-    *qp = q;
-    return put(P, at, out, n);
-}
-
-/* Decodes the escape at *QP (on its '\\') into P->buf and moves *QP past
- * it.  Returns 0, or -1 with ERR set. */
-static int
-escape(struct parser *P, const char **qp)
-{
-    static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
-    const char *at = *qp, *hit;
-
-    if (P->end - at < 2)
-        return syntax_error(P, P->end, "unexpected end of input in a string"), -1;
-    if (at[1] == 'u')
-        return unicode_escape(P, qp);
-    hit = at[1] != '\0' ? strchr(from, at[1]) : NULL;
-    if (hit == NULL) {
-        unsigned char c = (unsigned char)at[1];
-
-        if (c >= 0x20 && c < 0x7f)
-            syntax_error(P, at, "invalid escape '\\%c'", c);
-        else
-            syntax_error(P, at, "invalid escape: byte 0x%02X after '\\'", c);
-        return -1;
-    }
-    *qp = at + 2;
-    return put(P, at, &to[hit - from], 1);
-}
-
-/* Reads the string at P->p (on its opening quote) into S and moves past
- * its closing quote.  Returns 0, or -1 with ERR set. */
-static int
-scan_string(struct parser *P, struct str *s)
-{
-    const char *start = P->p + 1, *run = start, *q = span(P, start);
-
-    if (q == NULL)
-        return -1;
-    s->ptr = start;
-    s->in_buf = q < P->end && *q == '\\';
-    s->off = P->buf.len;
-    if (s->in_buf) {
-        while (q < P->end && *q == '\\') {
-            if (put(P, start, run, (size_t)(q - run)) != 0 || escape(P, &q) != 0)
-                return -1;
-            run = q;
-            if ((q = span(P, q)) == NULL)
-                return -1;
-        }
-        if (put(P, start, run, (size_t)(q - run)) != 0)
-            return -1;
-    }
-    if (q >= P->end)
-        return syntax_error(P, q, "unexpected end of input in a string"), -1;
-    s->len = s->in_buf ? P->buf.len - s->off : (size_t)(q - start);
-    P->p = q + 1;
-    return 0;
+    if (f.kind == DYNAMOP_JSON_SYNTAX)
+        syntax_error(P, f.at, "%s", f.text);
+    else if (f.kind == DYNAMOP_JSON_FULL)
+        value_error(P, f.at, "item is larger than 400 KB");
+    else
+        dynamop_err_nomem(P->err);
+    return -1;
 }
 
 /* ---- values (RFC 8259 sections 3-6) ------------------------------------ */
@@ -357,7 +145,7 @@ parse_string_value(struct parser *P)
 {
     const char *at = P->p;
     json_t *v = NULL;
-    struct str s;
+    struct dynamop_json_str s;
 
     if (scan_string(P, &s) != 0)
         return NULL;
@@ -445,7 +233,7 @@ parse_member(struct parser *P, json_t *obj, int depth, int nested)
     size_t before = json_object_size(obj);
     const char *at;
     char where[160];
-    struct str k;
+    struct dynamop_json_str k;
     json_t *v;
     int rc = -1;
 

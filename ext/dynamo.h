@@ -66,6 +66,11 @@ DYNAMO_EXPORT struct dynamo_client *dynamo_table_client(const struct dynamo_tabl
 DYNAMO_EXPORT int dynamo_table_get(struct dynamo_table *t, const json_t *key,
                                    const struct dynamo_item_opts *opts, json_t **item,
                                    struct dynamo_err *err);
+/* dynamo_get_item_text() on table T: the item as plain JSON text (new:
+ * free()), NULL when absent. */
+DYNAMO_EXPORT int dynamo_table_get_text(struct dynamo_table *t, const json_t *key,
+                                        const struct dynamo_item_opts *opts, char **plain,
+                                        size_t *len, struct dynamo_err *err);
 DYNAMO_EXPORT int dynamo_table_put(struct dynamo_table *t, const json_t *item,
                                    const struct dynamo_item_opts *opts, json_t **old,
                                    struct dynamo_err *err);

@@ -204,6 +204,17 @@ struct dynamo_item_opts {
 DYNAMO_EXPORT int dynamo_get_item(struct dynamo_client *client, const char *table,
                                   const json_t *key, const struct dynamo_item_opts *opts,
                                   json_t **item, struct dynamo_err *err);
+/*
+ * GetItem for an item that goes on as plain JSON: *PLAIN receives the text
+ * dynamo_item_to_json_text() would make of dynamo_get_item()'s item (new:
+ * free(); NUL-terminated, *LEN bytes when LEN is not NULL), or NULL when
+ * the item is absent.  No jansson value is built: the answer's text is
+ * turned into the plain text in one pass, about 10x cheaper.
+ */
+DYNAMO_EXPORT int dynamo_get_item_text(struct dynamo_client *client, const char *table,
+                                       const json_t *key,
+                                       const struct dynamo_item_opts *opts, char **plain,
+                                       size_t *len, struct dynamo_err *err);
 /* PutItem.  When OLD is not NULL, *OLD receives the returned Attributes (new)
  * or NULL (ask for them with opts->return_values = "ALL_OLD"). */
 DYNAMO_EXPORT int dynamo_put_item(struct dynamo_client *client, const char *table,

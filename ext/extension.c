@@ -268,6 +268,14 @@ dynamo_table_get(struct dynamo_table *t, const json_t *key, const struct dynamo_
 }
 
 int
+dynamo_table_get_text(struct dynamo_table *t, const json_t *key,
+                      const struct dynamo_item_opts *opts, char **plain, size_t *len,
+                      struct dynamo_err *err)
+{
+    return dynamo_get_item_text(t->client, t->full_name, key, opts, plain, len, err);
+}
+
+int
 dynamo_table_put(struct dynamo_table *t, const json_t *item, const struct dynamo_item_opts *opts,
                  json_t **old, struct dynamo_err *err)
 {

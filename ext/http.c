@@ -22,6 +22,11 @@
 
 struct dynamop_http {
     CURL *curl;
+    /* The URL posted to, parsed once (CURLOPT_CURLU): given as a string,
+     * curl parses it again at every transfer, a tenth of the transfer's
+     * CPU. */
+    CURLU *url;
+    char *url_text;
     char errbuf[CURL_ERROR_SIZE];
     char *body; /* response body, grown up to DYNAMOP_HTTP_MAX_BODY */
     size_t len;
@@ -160,6 +165,8 @@ dynamop_http_free(struct dynamop_http *h)
         return;
     if (h->curl != NULL)
         curl_easy_cleanup(h->curl);
+    curl_url_cleanup(h->url);
+    dynamop_free(h->url_text);
     dynamop_free(h->body);
     dynamop_free(h);
 }
@@ -233,24 +240,59 @@ report_failure(struct dynamop_http *h, CURLcode rc, enum dynamop_http_fail fail,
     }
 }
 
-/* Builds the header list; curl copies nothing, so it lives until perform ends. */
+/* Links NODES (room for N + 2) into the header list for HEADERS: curl only
+ * reads a struct curl_slist (it copies nothing and frees nothing it did not
+ * make), so nodes on the caller's stack pointing at the caller's strings
+ * spare the 2N allocations of curl_slist_append.  They must outlive the
+ * transfer. */
 static struct curl_slist *
-header_list(const char *const *headers, size_t n)
+header_list(struct curl_slist *nodes, const char *const *headers, size_t n)
 {
-    struct curl_slist *list = NULL, *next;
-
     /* curl adds these by default; DynamoDB needs neither. */
-    list = curl_slist_append(list, "Expect:");
-    if (list == NULL)
-        return NULL;
-    next = curl_slist_append(list, "Accept:");
-    for (size_t i = 0; next != NULL && i < n; i++)
-        next = curl_slist_append(list, headers[i]);
-    if (next == NULL) {
-        curl_slist_free_all(list);
-        return NULL;
+    static const char *const fixed[] = {"Expect:", "Accept:"};
+    const size_t nfixed = sizeof(fixed) / sizeof(fixed[0]);
+
+    for (size_t i = 0; i < nfixed + n; i++) {
+        /* curl_slist's data is not const, but curl never writes through it. */
+        nodes[i].data = (char *)(i < nfixed ? fixed[i] : headers[i - nfixed]);
+        nodes[i].next = i + 1 < nfixed + n ? &nodes[i + 1] : NULL;
     }
-    return list;
+    return nodes;
+}
+
+/* Points the handle at URL, parsed only when it is not the last one.
+ * Returns 0, or -1 with ERR (DYNAMO_ERR_CONFIG, or _NOMEM). */
+static int
+set_url(struct dynamop_http *h, const char *url, struct dynamo_err *err)
+{
+    CURLU *u;
+    CURLUcode uc;
+    char *text;
+
+    if (h->url_text != NULL && strcmp(h->url_text, url) == 0)
+        return 0;
+    u = curl_url();
+    text = dynamop_strdup(url);
+    if (u == NULL || text == NULL) {
+        curl_url_cleanup(u);
+        dynamop_free(text);
+        dynamop_err_nomem(err);
+        return -1;
+    }
+    if ((uc = curl_url_set(u, CURLUPART_URL, url, 0)) != CURLUE_OK ||
+        curl_easy_setopt(h->curl, CURLOPT_CURLU, u) != CURLE_OK) {
+        dynamop_err_set(err, DYNAMO_ERR_CONFIG, "curl_url_set: '%s': %s", url,
+                        uc != CURLUE_OK ? curl_url_strerror(uc)
+                                        : "not taken by the handle");
+        curl_url_cleanup(u);
+        dynamop_free(text);
+        return -1;
+    }
+    curl_url_cleanup(h->url); /* the handle now reads U only */
+    dynamop_free(h->url_text);
+    h->url = u;
+    h->url_text = text;
+    return 0;
 }
 
 static void
@@ -278,24 +320,26 @@ dynamop_http_post(struct dynamop_http *h, const char *url, const char *const *he
                   struct dynamop_http_resp *resp, enum dynamop_http_fail *fail,
                   struct dynamo_err *err)
 {
-    struct curl_slist *list = header_list(headers, nheaders);
+    struct curl_slist nodes[DYNAMOP_HTTP_MAX_HEADERS + 2];
     long connects = 0;
     CURLcode rc;
 
     *fail = DYNAMOP_HTTP_FAIL_FATAL;
     *resp = (struct dynamop_http_resp){.body = "", .request_id = ""};
-    if (list == NULL) {
-        dynamop_err_nomem(err);
+    if (nheaders > DYNAMOP_HTTP_MAX_HEADERS) {
+        dynamop_err_set(err, DYNAMO_ERR_INVALID,
+                        "dynamop_http_post: %zu headers, at most %d", nheaders,
+                        DYNAMOP_HTTP_MAX_HEADERS);
         return -1;
     }
+    if (set_url(h, url, err) != 0)
+        return -1;
     reset_response(h);
-    curl_easy_setopt(h->curl, CURLOPT_URL, url);
-    curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, list);
+    curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, header_list(nodes, headers, nheaders));
     curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, body);
     curl_easy_setopt(h->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
     rc = curl_easy_perform(h->curl);
     curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, NULL);
-    curl_slist_free_all(list);
     if (curl_easy_getinfo(h->curl, CURLINFO_NUM_CONNECTS, &connects) == CURLE_OK)
         h->connections += connects;
     /* Even a failed transfer may have brought the answer's head (a body cut

@@ -13,6 +13,8 @@
 /* Largest response body accepted: DynamoDB's biggest answers (BatchGetItem,
  * Query pages) are bounded by 16 MB of items plus their JSON framing. */
 #define DYNAMOP_HTTP_MAX_BODY (32u * 1024u * 1024u)
+/* Most headers one dynamop_http_post() sends (the client signs 5 or 6). */
+#define DYNAMOP_HTTP_MAX_HEADERS 16
 
 struct dynamop_http_opts {
     const char *ca_bundle;   /* NULL: the system CAs */
@@ -48,7 +50,8 @@ struct dynamop_http *dynamop_http_new(const struct dynamop_http_opts *opts,
 void dynamop_http_free(struct dynamop_http *h);
 
 /*
- * POSTs BODY to URL with HEADERS ("Name: value", NHEADERS of them).  Returns
+ * POSTs BODY to URL with HEADERS ("Name: value", NHEADERS of them, at most
+ * DYNAMOP_HTTP_MAX_HEADERS; borrowed for the call only).  Returns
  * 0 with RESP filled whatever the HTTP status, or -1 with ERR filled
  * (DYNAMO_ERR_NETWORK / _TIMEOUT / _BAD_RESPONSE / _CONFIG) and *FAIL saying
  * how it failed; RESP's status and request_id then tell what of the

@@ -31,6 +31,36 @@ void dynamop_free_secret(char *s);
  * the previous call. */
 long dynamop_alloc_fail_at(long n);
 
+/* ---- UTF-8 -------------------------------------------------------------- */
+
+/* Length of the well-formed UTF-8 sequence at S, a byte >= 0x80 (RFC 3629
+ * section 4: no overlongs, surrogates or code points past U+10FFFF), or 0.
+ * The same check as jansson's utf8_check_full. */
+static inline size_t
+dynamop_utf8_len(const unsigned char *s, const unsigned char *end)
+{
+    unsigned char lo = 0x80, hi = 0xBF;
+    size_t n, i;
+
+    if (s[0] < 0xC2 || s[0] > 0xF4)
+        return 0;
+    n = s[0] < 0xE0 ? 2 : s[0] < 0xF0 ? 3 : 4;
+    if (s[0] == 0xE0)
+        lo = 0xA0;
+    else if (s[0] == 0xED)
+        hi = 0x9F;
+    else if (s[0] == 0xF0)
+        lo = 0x90;
+    else if (s[0] == 0xF4)
+        hi = 0x8F;
+    if ((size_t)(end - s) < n || s[1] < lo || s[1] > hi)
+        return 0;
+    for (i = 2; i < n; i++)
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+    return n;
+}
+
 /* ---- errors (err.c) ----------------------------------------------------
  * Each setter keeps the first error: it does nothing when ERR is NULL or
  * already holds a code. */
@@ -63,6 +93,17 @@ void dynamop_backoff_sleep(int attempt, long base_ms, long cap_ms);
 json_t *dynamop_call_detail(struct dynamo_client *c, const char *operation,
                             const json_t *request, json_t **error_body,
                             struct dynamo_err *err);
+/* What a call makes of a 200 answer: BODY (LEN bytes, borrowed for the
+ * call) into OUT.  Returns 0, or -1 with ERR set (a bad answer: the call
+ * fails, without a retry). */
+typedef int (*dynamop_decode_fn)(const char *body, size_t len, void *out,
+                                 struct dynamo_err *err);
+/* dynamo_call() with the answer's body text handed to DECODE instead of
+ * parsed: same signing, retries and errors.  Returns 0 with OUT filled by
+ * DECODE, or -1 with ERR filled. */
+int dynamop_call_raw(struct dynamo_client *c, const char *operation,
+                     const json_t *request, dynamop_decode_fn decode, void *out,
+                     struct dynamo_err *err);
 /* Borrowed: valid until dynamo_client_free(). */
 const char *dynamop_client_region(const struct dynamo_client *c);
 

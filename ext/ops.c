@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "internal.h"
+#include "json_parse.h"
 
 /* Adds the optional parts of OPTS to REQ.  Returns 0 or -1 (no memory). */
 static int
@@ -83,6 +84,40 @@ dynamo_get_item(struct dynamo_client *c, const char *table, const json_t *key,
 {
     return call_and_take(c, "GetItem", item_request(table, "Key", key, opts, err), "Item",
                          item, err);
+}
+
+/* Where dynamo_get_item_text's decoder puts the item's text. */
+struct item_text {
+    char *plain;
+    size_t len;
+};
+
+/* A dynamop_decode_fn: the answer's Item as plain text into OUT, a struct
+ * item_text. */
+static int
+decode_item_text(const char *body, size_t len, void *out, struct dynamo_err *err)
+{
+    struct item_text *t = out;
+
+    return dynamop_answer_item_text(body, len, "Item", &t->plain, &t->len, err);
+}
+
+int
+dynamo_get_item_text(struct dynamo_client *c, const char *table, const json_t *key,
+                     const struct dynamo_item_opts *opts, char **plain, size_t *len,
+                     struct dynamo_err *err)
+{
+    json_t *req = item_request(table, "Key", key, opts, err);
+    struct item_text t = {NULL, 0};
+    int rc = -1;
+
+    if (req != NULL)
+        rc = dynamop_call_raw(c, "GetItem", req, decode_item_text, &t, err);
+    json_decref(req);
+    *plain = t.plain;
+    if (len != NULL)
+        *len = t.len;
+    return rc;
 }
 
 int

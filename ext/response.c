@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "json_parse.h"
 #include "response.h"
 
 static const char *const throttling_types[] = {
@@ -93,15 +94,19 @@ dynamop_crc32(const void *data, size_t len)
 json_t *
 dynamop_decode_body(const char *body, size_t len, struct dynamo_err *err)
 {
-    json_error_t jerr;
+    struct dynamop_json_error jerr;
     json_t *json;
 
     if (len == 0)
         return json_object();
-    json = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+    json = dynamop_json_parse(body, len, &jerr);
     if (json == NULL) {
-        dynamop_err_set(err, DYNAMO_ERR_BAD_RESPONSE, "invalid JSON in response at byte %d: %s",
-                        jerr.position, jerr.text);
+        if (jerr.nomem)
+            dynamop_err_nomem(err);
+        else
+            dynamop_err_set(err, DYNAMO_ERR_BAD_RESPONSE,
+                            "invalid JSON in response at byte %zu: %s", jerr.position,
+                            jerr.text);
         return NULL;
     }
     if (!json_is_object(json)) {

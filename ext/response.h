@@ -21,8 +21,10 @@ enum dynamop_retry {
 /* CRC-32 (IEEE 802.3), as DynamoDB's x-amz-crc32 header. */
 uint32_t dynamop_crc32(const void *data, size_t len);
 
-/* Parses a 200 answer's body.  New reference, or NULL with
- * DYNAMO_ERR_BAD_RESPONSE ("invalid JSON at byte N: ..."). */
+/* Parses a 200 answer's body (dynamop_json_parse: strict, duplicate keys
+ * refused); an empty body is {}.  New reference, or NULL with
+ * DYNAMO_ERR_BAD_RESPONSE ("invalid JSON in response at byte N: ...", or
+ * not an object) or DYNAMO_ERR_NOMEM. */
 json_t *dynamop_decode_body(const char *body, size_t len, struct dynamo_err *err);
 
 /*

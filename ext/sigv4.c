@@ -7,19 +7,24 @@
  * normalization, folded header values) we follow botocore and the AWS CRT,
  * whose results the vectors in shared/sigv4-test-suite/ record.
  *
- * Signing runs for every DynamoDB request, so the usual call makes two
- * allocations: the canonical request (sized up front, string to sign appended
- * in place) and the returned header.  The signing key is cached per day.
+ * Signing runs for every DynamoDB request, so the usual call allocates
+ * nothing: the canonical request is built in a stack buffer (the heap only
+ * past SCRATCH bytes), the string to sign in another, the header written
+ * into the caller's buffer.  The signing key is cached per day, as an HMAC
+ * context already keyed with it, next to a reused SHA-256 context; the
+ * OpenSSL algorithms are fetched once per process (a fetch per call, which
+ * SHA256() and HMAC() do in OpenSSL 3, cost more than the hashing).
  */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/sha.h>
+#include <openssl/params.h>
 
 #include "internal.h"
 #include "sigv4.h"
@@ -28,9 +33,12 @@
 #define AMZ_DATE_LEN 16
 /* Headers sorted on the stack up to this count; a DynamoDB request has 5. */
 #define STACK_HEADERS 32
-/* Room for the string to sign after the canonical request: the fixed text,
- * the date, the scope and the 64-digit hash. */
-#define STS_RESERVE (sizeof(ALGORITHM) + AMZ_DATE_LEN + 2 * DYNAMOP_SIGV4_NAME_MAX + 96)
+/* The string to sign: the fixed text, the date, the scope, the 64-digit hash
+ * and the NUL. */
+#define STS_MAX (sizeof(ALGORITHM) + AMZ_DATE_LEN + 2 * DYNAMOP_SIGV4_NAME_MAX + 96)
+/* Stack room for the canonical request: a DynamoDB one is ~400 bytes, ~2 KiB
+ * with an STS session token. */
+#define SCRATCH 4096
 
 /* ---- growing string buffer with a cap (STYLE 9) ----------------------- */
 
@@ -38,12 +46,22 @@ struct sbuf {
     char *data; /* NUL-terminated whenever len > 0 */
     size_t len;
     size_t cap;
+    char *stack; /* the caller's buffer data starts in (never freed), or NULL */
 };
+
+/* B starts in the N bytes at BUF, moving to the heap only if it outgrows them. */
+static void
+sb_init_stack(struct sbuf *b, char *buf, size_t n)
+{
+    *b = (struct sbuf){buf, 0, n, buf};
+    buf[0] = '\0';
+}
 
 static void
 sb_drop(struct sbuf *b)
 {
-    dynamop_free(b->data);
+    if (b->data != b->stack)
+        dynamop_free(b->data);
     b->data = NULL;
     b->len = b->cap = 0;
 }
@@ -69,10 +87,18 @@ sb_reserve(struct sbuf *b, size_t extra, struct dynamo_err *err)
         cap *= 2;
     if (cap > DYNAMOP_SIGV4_MAX + 1)
         cap = DYNAMOP_SIGV4_MAX + 1;
-    if ((p = dynamop_reallocarray(b->data, cap, 1)) == NULL) {
+    if (b->data != NULL && b->data == b->stack)
+        p = dynamop_malloc(cap);
+    else
+        p = dynamop_reallocarray(b->data, cap, 1);
+    if (p == NULL) {
         dynamop_err_nomem(err);
         sb_drop(b);
         return -1;
+    }
+    if (b->data != NULL && b->data == b->stack) {
+        memcpy(p, b->data, b->len);
+        p[b->len] = '\0';
     }
     b->data = p;
     b->cap = cap;
@@ -630,34 +656,132 @@ estimate(const struct dynamop_sigv4_request *req)
     return total;
 }
 
-/* Hex SHA-256 of N bytes, into OUT; -1 with ERR if OpenSSL fails (it can
+/* ---- OpenSSL: SHA-256 and HMAC-SHA256 ---------------------------------- */
+
+static EVP_MD *sha256_md;
+static EVP_MAC *hmac_mac;
+
+static void
+fetch_algorithms(void)
+{
+    sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+    hmac_mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+}
+
+/* Fetches SHA-256 and HMAC once per process (they are immutable and shared
+ * between threads).  Returns 0, or -1 with ERR when OpenSSL has neither. */
+static int
+algorithms(struct dynamo_err *err)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+    pthread_once(&once, fetch_algorithms);
+    if (sha256_md == NULL || hmac_mac == NULL) {
+        dynamop_err_set(err, DYNAMO_ERR_NOMEM, "sigv4: OpenSSL has no SHA256 or HMAC");
+        return -1;
+    }
+    return 0;
+}
+
+/* CACHE's SHA-256 context, made on first use; NULL without a cache (or
+ * memory), and then digest() makes a context per call. */
+static EVP_MD_CTX *
+cache_md(struct dynamop_sigv4_cache *cache)
+{
+    if (cache != NULL && cache->md == NULL)
+        cache->md = EVP_MD_CTX_new();
+    return cache != NULL ? cache->md : NULL;
+}
+
+/* SHA-256 of N bytes at P into MD, on CTX (reused) or, when CTX is NULL, a
+ * context of its own.  Returns 0, or -1 with ERR if OpenSSL fails (it can
  * only run out of memory for a built-in digest). */
 static int
-sha256_hex(const void *p, size_t n, char out[65], struct dynamo_err *err)
+digest(EVP_MD_CTX *ctx, const void *p, size_t n, unsigned char md[32],
+       struct dynamo_err *err)
 {
-    unsigned char md[SHA256_DIGEST_LENGTH];
+    unsigned int len = 0;
+    int ok;
 
-    if (SHA256(p, n, md) == NULL) {
+    if (algorithms(err) < 0)
+        return -1;
+    if (ctx != NULL)
+        ok = EVP_DigestInit_ex(ctx, sha256_md, NULL) && EVP_DigestUpdate(ctx, p, n) &&
+             EVP_DigestFinal_ex(ctx, md, &len);
+    else
+        ok = EVP_Digest(p, n, md, &len, sha256_md, NULL);
+    if (!ok || len != 32) {
         dynamop_err_set(err, DYNAMO_ERR_NOMEM, "sigv4: SHA256 failed (OpenSSL)");
         return -1;
     }
+    return 0;
+}
+
+/* Hex SHA-256 of N bytes, into OUT, as digest(). */
+static int
+sha256_hex(EVP_MD_CTX *ctx, const void *p, size_t n, char out[65], struct dynamo_err *err)
+{
+    unsigned char md[32];
+
+    if (digest(ctx, p, n, md, err) < 0)
+        return -1;
     to_hex(md, sizeof(md), out);
     return 0;
 }
 
-/* Builds the canonical request into B (reserving EXTRA more bytes for the
- * caller); *SH_OFF and *SH_LEN locate the signed headers.  On failure B may
- * still hold memory: the caller frees it. */
+/* A new HMAC-SHA256 context keyed with the KLEN bytes of KEY.  New: free with
+ * EVP_MAC_CTX_free; NULL with ERR. */
+static EVP_MAC_CTX *
+hmac_new(const void *key, size_t klen, struct dynamo_err *err)
+{
+    static char digest_name[] = "SHA256";
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
+        OSSL_PARAM_construct_end(),
+    };
+    EVP_MAC_CTX *ctx;
+
+    if (algorithms(err) < 0)
+        return NULL;
+    ctx = EVP_MAC_CTX_new(hmac_mac);
+    if (ctx == NULL || !EVP_MAC_init(ctx, key, klen, params)) {
+        EVP_MAC_CTX_free(ctx);
+        dynamop_err_set(err, DYNAMO_ERR_NOMEM, "sigv4: HMAC-SHA256 failed (OpenSSL)");
+        return NULL;
+    }
+    return ctx;
+}
+
+/* HMAC of N bytes at MSG into OUT on CTX, keyed anew with KEY (KLEN bytes),
+ * or with its current key when KEY is NULL (the keyed state is copied, not
+ * recomputed).  Returns 0, or -1 with ERR. */
 static int
-canonical_into(const struct dynamop_sigv4_request *req, struct sbuf *b, size_t extra,
+hmac_run(EVP_MAC_CTX *ctx, const void *key, size_t klen, const void *msg, size_t n,
+         unsigned char out[32], struct dynamo_err *err)
+{
+    size_t len = 0;
+
+    if (!EVP_MAC_init(ctx, key, klen, NULL) || !EVP_MAC_update(ctx, msg, n) ||
+        !EVP_MAC_final(ctx, out, &len, 32) || len != 32) {
+        dynamop_err_set(err, DYNAMO_ERR_NOMEM, "sigv4: HMAC-SHA256 failed (OpenSSL)");
+        return -1;
+    }
+    return 0;
+}
+
+/* Builds the canonical request into B; *SH_OFF and *SH_LEN locate the signed
+ * headers.  MD (may be NULL) hashes the body.  On failure B may still hold
+ * memory: the caller frees it. */
+static int
+canonical_into(const struct dynamop_sigv4_request *req, struct sbuf *b, EVP_MD_CTX *md,
                size_t *sh_off, size_t *sh_len, struct dynamo_err *err)
 {
     char hash[65];
     int rc;
 
     if (check_request(req, err) < 0 ||
-        sha256_hex(req->body ? req->body : "", req->body_len, hash, err) < 0 ||
-        sb_reserve(b, add_capped(estimate(req), extra), err) < 0)
+        sha256_hex(md, req->body ? req->body : "", req->body_len, hash, err) < 0 ||
+        sb_reserve(b, estimate(req), err) < 0)
         return -1;
     if (sb_adds(b, req->method, err) < 0 || sb_addc(b, '\n', err) < 0)
         return -1;
@@ -682,7 +806,7 @@ dynamop_sigv4_canonical_request(const struct dynamop_sigv4_request *req, char **
         return -1;
     }
     *out = NULL;
-    if (canonical_into(req, &b, 0, &off, &len, err) < 0) {
+    if (canonical_into(req, &b, NULL, &off, &len, err) < 0) {
         sb_drop(&b);
         return -1;
     }
@@ -731,24 +855,37 @@ check_scope(const char *amz_date, const char *region, const char *service,
     return 0;
 }
 
-/* Appends the string to sign for the N bytes of CANONICAL to B.  CANONICAL
- * may point into B: it is hashed before B grows.  Scope checked by caller. */
-static int
-add_string_to_sign(struct sbuf *b, const char *amz_date, const char *region,
-                   const char *service, const char *canonical, size_t n,
-                   struct dynamo_err *err)
+/* Copies the N bytes at S to *P and moves *P past them. */
+static void
+put(char **p, const char *s, size_t n)
 {
-    char hash[65];
+    memcpy(*p, s, n);
+    *p += n;
+}
 
-    if (sha256_hex(canonical, n, hash, err) < 0)
-        return -1;
-    if (sb_adds(b, ALGORITHM "\n", err) < 0 ||
-        sb_add(b, amz_date, AMZ_DATE_LEN, err) < 0 || sb_addc(b, '\n', err) < 0 ||
-        sb_add(b, amz_date, 8, err) < 0 || sb_addc(b, '/', err) < 0 ||
-        sb_adds(b, region, err) < 0 || sb_addc(b, '/', err) < 0 ||
-        sb_adds(b, service, err) < 0 || sb_adds(b, "/aws4_request\n", err) < 0)
-        return -1;
-    return sb_add(b, hash, 64, err);
+#define PUT_LIT(p, lit) put((p), (lit), sizeof(lit) - 1)
+
+/* Writes the string to sign for a canonical request hashing to HASH (64 hex
+ * digits) into OUT (STS_MAX bytes), NUL-terminated; returns its length.
+ * Scope checked by the caller. */
+static size_t
+string_to_sign(char out[STS_MAX], const char *amz_date, const char *region,
+               const char *service, const char hash[64])
+{
+    char *p = out;
+
+    PUT_LIT(&p, ALGORITHM "\n");
+    put(&p, amz_date, AMZ_DATE_LEN);
+    *p++ = '\n';
+    put(&p, amz_date, 8);
+    *p++ = '/';
+    put(&p, region, strlen(region));
+    *p++ = '/';
+    put(&p, service, strlen(service));
+    PUT_LIT(&p, "/aws4_request\n");
+    put(&p, hash, 64);
+    *p = '\0';
+    return (size_t)(p - out);
 }
 
 int
@@ -756,7 +893,8 @@ dynamop_sigv4_string_to_sign(const char *amz_date, const char *region,
                              const char *service, const char *canonical_request,
                              char **out, struct dynamo_err *err)
 {
-    struct sbuf b = {0};
+    char hash[65], sts[STS_MAX];
+    size_t n;
 
     if (out == NULL || canonical_request == NULL) {
         dynamop_err_set(err, DYNAMO_ERR_INVALID, "sigv4: no %s",
@@ -765,93 +903,86 @@ dynamop_sigv4_string_to_sign(const char *amz_date, const char *region,
     }
     *out = NULL;
     if (check_scope(amz_date, region, service, err) < 0 ||
-        add_string_to_sign(&b, amz_date, region, service, canonical_request,
-                           strlen(canonical_request), err) < 0) {
-        sb_drop(&b);
+        sha256_hex(NULL, canonical_request, strlen(canonical_request), hash, err) < 0)
+        return -1;
+    n = string_to_sign(sts, amz_date, region, service, hash);
+    if ((*out = dynamop_strndup(sts, n)) == NULL) {
+        dynamop_err_nomem(err);
         return -1;
     }
-    *out = b.data;
     return 0;
 }
 
 /* ---- signing key and signature (steps 3 and 4) ------------------------- */
 
-static int
-hmac256(const void *key, size_t klen, const void *msg, size_t n, unsigned char out[32],
-        struct dynamo_err *err)
-{
-    unsigned int len = 0;
-
-    if (HMAC(EVP_sha256(), key, (int)klen, msg, n, out, &len) == NULL || len != 32) {
-        dynamop_err_set(err, DYNAMO_ERR_NOMEM, "sigv4: HMAC-SHA256 failed (OpenSSL)");
-        return -1;
-    }
-    return 0;
-}
-
 /* kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service),
- * "aws4_request") ("Derive a signing key").  Intermediates are wiped. */
-static int
-derive_key(const char *secret, const char *date8, const char *region, const char *service,
-           unsigned char key[32], struct dynamo_err *err)
+ * "aws4_request") ("Derive a signing key").  Returns an HMAC context keyed
+ * with it (new: free with EVP_MAC_CTX_free), or NULL with ERR.
+ * Intermediates are wiped. */
+static EVP_MAC_CTX *
+derive_mac(const char *secret, const char *date8, const char *region, const char *service,
+           struct dynamo_err *err)
 {
     unsigned char ksecret[4 + DYNAMOP_SIGV4_SECRET_MAX], k1[32], k2[32];
     size_t n = strlen(secret);
-    int rc;
+    EVP_MAC_CTX *ctx;
+    int rc = -1;
 
     memcpy(ksecret, "AWS4", 4);
     memcpy(ksecret + 4, secret, n);
-    rc = hmac256(ksecret, 4 + n, date8, 8, k1, err);
-    if (rc == 0)
-        rc = hmac256(k1, 32, region, strlen(region), k2, err);
-    if (rc == 0)
-        rc = hmac256(k2, 32, service, strlen(service), k1, err);
-    if (rc == 0)
-        rc = hmac256(k1, 32, "aws4_request", 12, key, err);
+    ctx = hmac_new(ksecret, 4 + n, err);
+    if (ctx != NULL && hmac_run(ctx, NULL, 0, date8, 8, k1, err) == 0 &&
+        hmac_run(ctx, k1, 32, region, strlen(region), k2, err) == 0 &&
+        hmac_run(ctx, k2, 32, service, strlen(service), k1, err) == 0 &&
+        hmac_run(ctx, k1, 32, "aws4_request", 12, k2, err) == 0) {
+        if (EVP_MAC_init(ctx, k2, 32, NULL))
+            rc = 0;
+        else
+            dynamop_err_set(err, DYNAMO_ERR_NOMEM, "sigv4: HMAC-SHA256 failed (OpenSSL)");
+    }
     OPENSSL_cleanse(ksecret, sizeof(ksecret));
     OPENSSL_cleanse(k1, sizeof(k1));
     OPENSSL_cleanse(k2, sizeof(k2));
-    return rc;
+    if (rc < 0) {
+        EVP_MAC_CTX_free(ctx);
+        return NULL;
+    }
+    return ctx;
 }
 
 static int
 cache_hit(const struct dynamop_sigv4_cache *c, const unsigned char sha[32],
           const char *date8, const char *region, const char *service)
 {
-    return c->valid && memcmp(c->date, date8, 8) == 0 && strcmp(c->region, region) == 0 &&
-           strcmp(c->service, service) == 0 &&
+    return c->valid && c->mac != NULL && memcmp(c->date, date8, 8) == 0 &&
+           strcmp(c->region, region) == 0 && strcmp(c->service, service) == 0 &&
            CRYPTO_memcmp(c->secret_sha256, sha, 32) == 0;
 }
 
-/* The signing key for DATE8/REGION/SERVICE, from CACHE when it holds it,
- * else derived (and stored in CACHE when there is one). */
-static int
-signing_key(const char *secret, const char *date8, const char *region,
-            const char *service, struct dynamop_sigv4_cache *cache, unsigned char key[32],
-            struct dynamo_err *err)
+/* The HMAC keyed with the signing key for DATE8/REGION/SERVICE, from CACHE
+ * when it holds it, else derived into CACHE.  Borrowed: valid until CACHE
+ * changes; NULL with ERR. */
+static EVP_MAC_CTX *
+cached_mac(const char *secret, const char *date8, const char *region, const char *service,
+           struct dynamop_sigv4_cache *cache, struct dynamo_err *err)
 {
     unsigned char sha[32];
 
-    if (cache == NULL)
-        return derive_key(secret, date8, region, service, key, err);
-    if (SHA256((const unsigned char *)secret, strlen(secret), sha) == NULL) {
-        dynamop_err_set(err, DYNAMO_ERR_NOMEM, "sigv4: SHA256 failed (OpenSSL)");
-        return -1;
-    }
-    if (cache_hit(cache, sha, date8, region, service)) {
-        memcpy(key, cache->key, 32);
-        return 0;
-    }
-    dynamop_sigv4_cache_wipe(cache);
-    if (derive_key(secret, date8, region, service, key, err) < 0)
-        return -1;
+    if (digest(cache_md(cache), secret, strlen(secret), sha, err) < 0)
+        return NULL;
+    if (cache_hit(cache, sha, date8, region, service))
+        return cache->mac;
+    cache->valid = 0;
+    EVP_MAC_CTX_free(cache->mac);
+    cache->mac = derive_mac(secret, date8, region, service, err);
+    if (cache->mac == NULL)
+        return NULL;
     memcpy(cache->date, date8, 8);
     memcpy(cache->region, region, strlen(region) + 1);
     memcpy(cache->service, service, strlen(service) + 1);
     memcpy(cache->secret_sha256, sha, 32);
-    memcpy(cache->key, key, 32);
     cache->valid = 1;
-    return 0;
+    return cache->mac;
 }
 
 static int
@@ -879,16 +1010,20 @@ sign(const struct dynamop_sigv4_creds *creds, const char *region, const char *se
      const char *amz_date, const char *sts, size_t n, struct dynamop_sigv4_cache *cache,
      char out[65], struct dynamo_err *err)
 {
-    unsigned char key[32], mac[32];
+    const char *secret = creds->secret_access_key;
+    EVP_MAC_CTX *mac = cache != NULL
+                           ? cached_mac(secret, amz_date, region, service, cache, err)
+                           : derive_mac(secret, amz_date, region, service, err);
+    unsigned char sig[32];
     int rc;
 
-    rc =
-        signing_key(creds->secret_access_key, amz_date, region, service, cache, key, err);
+    if (mac == NULL)
+        return -1;
+    rc = hmac_run(mac, NULL, 0, sts, n, sig, err);
+    if (cache == NULL)
+        EVP_MAC_CTX_free(mac);
     if (rc == 0)
-        rc = hmac256(key, sizeof(key), sts, n, mac, err);
-    OPENSSL_cleanse(key, sizeof(key));
-    if (rc == 0)
-        to_hex(mac, sizeof(mac), out);
+        to_hex(sig, sizeof(sig), out);
     return rc;
 }
 
@@ -912,26 +1047,97 @@ dynamop_sigv4_signature(const struct dynamop_sigv4_creds *creds, const char *reg
 
 /* ---- the Authorization header (step 5) --------------------------------- */
 
-/* "AWS4-HMAC-SHA256 Credential=KEY/SCOPE, SignedHeaders=..., Signature=...".
- * New: free with dynamop_free; NULL with ERR on failure. */
-static char *
-format_authorization(const char *akid, const char *amz_date, const char *region,
-                     const char *service, const char *signed_headers, size_t sh_len,
-                     const char *sig, struct dynamo_err *err)
-{
-    static const char fmt[] = ALGORITHM " Credential=%s/%.8s/%s/%s/aws4_request, "
-                                        "SignedHeaders=%.*s, Signature=%s";
-    int n = snprintf(NULL, 0, fmt, akid, amz_date, region, service, (int)sh_len,
-                     signed_headers, sig);
-    char *out = n < 0 ? NULL : dynamop_malloc((size_t)n + 1);
+#define CREDENTIAL ALGORITHM " Credential="
+#define SCOPE_END "/aws4_request, SignedHeaders="
+#define SIGNATURE ", Signature="
 
-    if (out == NULL) {
-        dynamop_err_nomem(err);
-        return NULL;
+/* Steps 1 to 4: the canonical request into B (the signed headers stay there,
+ * at *SH_OFF for *SH_LEN bytes, for step 5) and the signature into SIG.  On
+ * failure B may still hold memory: the caller frees it. */
+static int
+sign_request(const struct dynamop_sigv4_request *req,
+             const struct dynamop_sigv4_creds *creds, const char *region,
+             const char *service, const char *amz_date, struct dynamop_sigv4_cache *cache,
+             struct sbuf *b, size_t *sh_off, size_t *sh_len, char sig[65],
+             struct dynamo_err *err)
+{
+    EVP_MD_CTX *md = cache_md(cache);
+    char hash[65], sts[STS_MAX];
+    size_t n;
+
+    if (check_creds(creds, err) < 0 || check_scope(amz_date, region, service, err) < 0 ||
+        canonical_into(req, b, md, sh_off, sh_len, err) < 0 ||
+        sha256_hex(md, b->data, b->len, hash, err) < 0)
+        return -1;
+    n = string_to_sign(sts, amz_date, region, service, hash);
+    return sign(creds, region, service, amz_date, sts, n, cache, sig, err);
+}
+
+/* Length of the Authorization value, NUL excluded. */
+static size_t
+authorization_len(const char *akid, const char *region, const char *service,
+                  size_t sh_len)
+{
+    return sizeof(CREDENTIAL) - 1 + strlen(akid) + 1 + 8 + 1 + strlen(region) + 1 +
+           strlen(service) + sizeof(SCOPE_END) - 1 + sh_len + sizeof(SIGNATURE) - 1 + 64;
+}
+
+/* "AWS4-HMAC-SHA256 Credential=KEY/SCOPE, SignedHeaders=..., Signature=..."
+ * into OUT, sized by authorization_len() plus the NUL. */
+static void
+write_authorization(char *out, const char *akid, const char *amz_date, const char *region,
+                    const char *service, const char *signed_headers, size_t sh_len,
+                    const char sig[65])
+{
+    char *p = out;
+
+    PUT_LIT(&p, CREDENTIAL);
+    put(&p, akid, strlen(akid));
+    *p++ = '/';
+    put(&p, amz_date, 8);
+    *p++ = '/';
+    put(&p, region, strlen(region));
+    *p++ = '/';
+    put(&p, service, strlen(service));
+    PUT_LIT(&p, SCOPE_END);
+    put(&p, signed_headers, sh_len);
+    PUT_LIT(&p, SIGNATURE);
+    put(&p, sig, 64);
+    *p = '\0';
+}
+
+int
+dynamop_sigv4_authorization_buf(const struct dynamop_sigv4_request *req,
+                                const struct dynamop_sigv4_creds *creds,
+                                const char *region, const char *service,
+                                const char *amz_date, struct dynamop_sigv4_cache *cache,
+                                char *out, size_t outsz, struct dynamo_err *err)
+{
+    char scratch[SCRATCH], sig[65];
+    struct sbuf b;
+    size_t sh_off = 0, sh_len = 0;
+    int rc = -1;
+
+    if (out == NULL || outsz == 0) {
+        dynamop_err_set(err, DYNAMO_ERR_INVALID, "sigv4: no output buffer");
+        return -1;
     }
-    snprintf(out, (size_t)n + 1, fmt, akid, amz_date, region, service, (int)sh_len,
-             signed_headers, sig);
-    return out;
+    out[0] = '\0';
+    sb_init_stack(&b, scratch, sizeof(scratch));
+    if (sign_request(req, creds, region, service, amz_date, cache, &b, &sh_off, &sh_len,
+                     sig, err) < 0)
+        goto out;
+    if (authorization_len(creds->access_key_id, region, service, sh_len) >= outsz) {
+        dynamop_err_set(err, DYNAMO_ERR_INVALID,
+                        "sigv4: Authorization header longer than %zu bytes", outsz - 1);
+        goto out;
+    }
+    write_authorization(out, creds->access_key_id, amz_date, region, service,
+                        b.data + sh_off, sh_len, sig);
+    rc = 0;
+out:
+    sb_drop(&b);
+    return rc;
 }
 
 int
@@ -941,27 +1147,26 @@ dynamop_sigv4_authorization(const struct dynamop_sigv4_request *req,
                             struct dynamop_sigv4_cache *cache, char **out,
                             struct dynamo_err *err)
 {
-    struct sbuf b = {0};
-    size_t sh_off = 0, sh_len = 0, clen;
-    char sig[65];
+    char scratch[SCRATCH], sig[65];
+    struct sbuf b;
+    size_t sh_off = 0, sh_len = 0;
 
     if (out == NULL) {
         dynamop_err_set(err, DYNAMO_ERR_INVALID, "sigv4: no output pointer");
         return -1;
     }
     *out = NULL;
-    if (check_creds(creds, err) < 0 || check_scope(amz_date, region, service, err) < 0 ||
-        canonical_into(req, &b, STS_RESERVE, &sh_off, &sh_len, err) < 0)
-        goto fail;
-    /* The string to sign goes after the canonical request, in the same buffer. */
-    clen = b.len;
-    if (add_string_to_sign(&b, amz_date, region, service, b.data, clen, err) < 0 ||
-        sign(creds, region, service, amz_date, b.data + clen, b.len - clen, cache, sig,
-             err) < 0)
-        goto fail;
-    *out = format_authorization(creds->access_key_id, amz_date, region, service,
-                                b.data + sh_off, sh_len, sig, err);
-fail:
+    sb_init_stack(&b, scratch, sizeof(scratch));
+    if (sign_request(req, creds, region, service, amz_date, cache, &b, &sh_off, &sh_len,
+                     sig, err) == 0) {
+        *out = dynamop_malloc(
+            authorization_len(creds->access_key_id, region, service, sh_len) + 1);
+        if (*out == NULL)
+            dynamop_err_nomem(err);
+        else
+            write_authorization(*out, creds->access_key_id, amz_date, region, service,
+                                b.data + sh_off, sh_len, sig);
+    }
     sb_drop(&b);
     return *out != NULL ? 0 : -1;
 }
@@ -979,13 +1184,16 @@ dynamop_sigv4_amz_date(time_t t, char out[17])
 void
 dynamop_sha256_hex(const void *data, size_t len, char out[65])
 {
-    if (sha256_hex(data != NULL ? data : "", len, out, NULL) < 0)
+    if (sha256_hex(NULL, data != NULL ? data : "", len, out, NULL) < 0)
         out[0] = '\0';
 }
 
 void
 dynamop_sigv4_cache_wipe(struct dynamop_sigv4_cache *cache)
 {
-    if (cache != NULL)
-        OPENSSL_cleanse(cache, sizeof(*cache));
+    if (cache == NULL)
+        return;
+    EVP_MAC_CTX_free(cache->mac); /* cleanses the keyed state */
+    EVP_MD_CTX_free(cache->md);
+    OPENSSL_cleanse(cache, sizeof(*cache));
 }

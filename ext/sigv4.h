@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <time.h>
 
+#include <openssl/types.h>
+
 #include "dynamo_client.h"
 
 /* Hard cap on the canonical request (STYLE 9).  A DynamoDB one is ~400 bytes,
@@ -61,6 +63,7 @@ struct dynamop_sigv4_creds {
  * only when the date (YYYYMMDD), region, service or secret change.  The secret
  * is compared through its SHA-256 so the cache never holds it.  Caller-owned,
  * one per client, not thread-safe by design (a client is used by one thread).
+ * It owns OpenSSL contexts: release it with dynamop_sigv4_cache_wipe().
  */
 struct dynamop_sigv4_cache {
     int valid;
@@ -68,8 +71,19 @@ struct dynamop_sigv4_cache {
     char region[DYNAMOP_SIGV4_NAME_MAX + 1];
     char service[DYNAMOP_SIGV4_NAME_MAX + 1];
     unsigned char secret_sha256[32];
-    unsigned char key[32];
+    /* HMAC-SHA256 keyed with the signing key (NULL until derived): each
+     * signature reinitialises it, which copies the keyed state instead of
+     * hashing the key again.  The key itself is kept nowhere else. */
+    EVP_MAC_CTX *mac;
+    EVP_MD_CTX *md; /* SHA-256, reused for every hash (NULL until needed) */
 };
+
+/* Longest Authorization value dynamop_sigv4_authorization_buf() writes for
+ * a request signing at most 256 bytes of header names, NUL included. */
+#define DYNAMOP_SIGV4_AUTHZ_MAX                                                          \
+    (sizeof(                                                                             \
+         "AWS4-HMAC-SHA256 Credential=////aws4_request, SignedHeaders=, Signature=") +   \
+     3 * DYNAMOP_SIGV4_NAME_MAX + 8 + 256 + 64)
 
 /* T as "YYYYMMDDTHHMMSSZ" (UTC); "" when T is outside years 0-9999. */
 void dynamop_sigv4_amz_date(time_t t, char out[17]);
@@ -99,7 +113,17 @@ int dynamop_sigv4_authorization(const struct dynamop_sigv4_request *req,
                                 const char *region, const char *service,
                                 const char *amz_date, struct dynamop_sigv4_cache *cache,
                                 char **out, struct dynamo_err *err);
-/* Zeroes CACHE with a wipe the compiler cannot drop (the key is a secret). */
+/* As dynamop_sigv4_authorization(), written into OUT (OUTSZ bytes, NUL
+ * included); DYNAMO_ERR_INVALID when it does not fit.  With a CACHE, a
+ * request whose canonical form is under 4 KiB allocates nothing. */
+int dynamop_sigv4_authorization_buf(const struct dynamop_sigv4_request *req,
+                                    const struct dynamop_sigv4_creds *creds,
+                                    const char *region, const char *service,
+                                    const char *amz_date,
+                                    struct dynamop_sigv4_cache *cache, char *out,
+                                    size_t outsz, struct dynamo_err *err);
+/* Frees what CACHE holds and zeroes it with a wipe the compiler cannot drop
+ * (the key is a secret); CACHE is then valid and empty.  NULL does nothing. */
 void dynamop_sigv4_cache_wipe(struct dynamop_sigv4_cache *cache);
 
 #endif /* DYNAMO_FCGI_EXT_SIGV4_H */

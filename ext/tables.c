@@ -95,36 +95,7 @@ dynamop_tables_nomem(struct parser *ps)
 static size_t
 utf8_len(const unsigned char *s, const unsigned char *end)
 {
-    unsigned char lo = 0x80, hi = 0xBF;
-    size_t n;
-
-    if (s[0] < 0x80)
-        return 1;
-    if (s[0] >= 0xC2 && s[0] <= 0xDF)
-        n = 2;
-    else if (s[0] >= 0xE0 && s[0] <= 0xEF)
-        n = 3;
-    else if (s[0] >= 0xF0 && s[0] <= 0xF4)
-        n = 4;
-    else
-        return 0;
-    if (s[0] == 0xE0)
-        lo = 0xA0;
-    else if (s[0] == 0xED)
-        hi = 0x9F;
-    else if (s[0] == 0xF0)
-        lo = 0x90;
-    else if (s[0] == 0xF4)
-        hi = 0x8F;
-    if ((size_t)(end - s) < n)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if (s[i] < lo || s[i] > hi)
-            return 0;
-        lo = 0x80;
-        hi = 0xBF;
-    }
-    return n;
+    return s[0] < 0x80 ? 1 : dynamop_utf8_len(s, end);
 }
 
 /* Checks that the line [P, END) is UTF-8 without NUL or other control

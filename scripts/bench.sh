@@ -4,10 +4,12 @@
 # test and always exits 0.  A phase whose tools are missing, or that fails,
 # leaves its rows "n/a" and says why on stderr.
 #
-#   1. micro: build/bench/micro pure (SigV4, encoding, decoding)
+#   1. micro: build/bench/micro pure (SigV4, encoding, decoding to values
+#      and straight to plain text)
 #   2. a stub DynamoDB: a private nginx answering every POST with a fixed
 #      GetItem answer (the fixture item, bench/fixture.h)
-#   3. a full client GetItem call, then the same loop in boto3, on the stub
+#   3. a full client GetItem call (dynamo_get_item, then dynamo_get_item_text
+#      as the app's GET uses it), then the same loop in boto3, on the stub
 #   4. end to end on the stub: wrk -> nginx -> FastCGI -> build/app_skeleton
 #      -> stub on GET /users/alice, and GET /bench/floor on
 #      build/bench/floor_app (the same app plus one route without DynamoDB)
@@ -272,6 +274,7 @@ phase_client() {
     say "client GetItem on the stub (port $stub_port)"
     mark client
     build/bench/micro getitem "$stub_port" >>"$res" || say "micro getitem failed"
+    build/bench/micro getitem-text "$stub_port" >>"$res" || say "micro getitem-text failed"
     if [ "$have_boto3" = 1 ]; then
         say "boto3 GetItem on the stub"
         mark boto3
@@ -381,8 +384,9 @@ row() { printf '| %s | %s | %s | %s | %s |\n' "$1" "$2" "$3" "$4" "$5"; }
 or_na() { if [ -n "$1" ]; then echo "$1"; else echo n/a; fi; }
 
 print_table() {
-    local c b u s sig enc dec r f rc fc d D dc conns other one
+    local c b u s sig enc dec r f rc fc d D dc conns other one t dt
     c=$(num getitem_cpu_us) b=$(num boto3_cpu_us) u=$(num getitem_user_us)
+    t=$(num getitem_text_cpu_us) dt=$(num decode_text_ns)
     s=$(num getitem_sys_us) sig=$(num sigv4_ns) enc=$(num encode_ns) dec=$(num decode_ns)
     r=$(num stub_rps) f=$(num floor_rps) rc=$(num stub_cpu) fc=$(num floor_cpu)
     d=$(num ddb_rps) D=$(num direct_rps) dc=$(num direct_cpu)
@@ -402,12 +406,18 @@ print_table() {
         "$(num getitem_wall_us)")" "boto3 wall $(or_na "$(num boto3_wall_us)")" "" ""
     row "  TCP connections opened by the loop" "$(or_na "$(num getitem_connections)")" \
         "" "" "1: $(verdict "$(or_na "$(num getitem_connections)") == 1")"
+    row "client GetItem as plain text CPU us/call" "$(or_na "$t")" "boto3 $(or_na "$b")" \
+        "$(ratio "$b" "$t" %.0f "x less")" \
+        "<= 15 us: $(verdict "${t:-n/a} <= 15"); >= 100x: $(verdict \
+            "$(ratio "$b" "$t") >= 100")"
     row "boto3 GetItem CPU us/call (stub)" "$(or_na "$b")" "issue ref $REF_BOTO3_US" \
         "$(ratio "$b" "$REF_BOTO3_US" %.2f x)" "(machine calibration)"
     row "SigV4 signature ns (key cached)" "$(or_na "$sig")" \
         "GetItem call $(or_na "$c") us" "$(ratio "$sig" "$(calc "${c:-0} * 10")" %.0f %)" ""
     row "decode GetItem answer ns (20 attrs)" "$(or_na "$dec")" \
         "GetItem call $(or_na "$c") us" "$(ratio "$dec" "$(calc "${c:-0} * 10")" %.0f %)" ""
+    row "  straight to plain text ns" "$(or_na "$dt")" "decode + emit $(or_na "$dec")" \
+        "$(ratio "$dec" "$dt" %.1f "x less")" ""
     row "encode PutItem ns (20 attrs)" "$(or_na "$enc")" "" "" ""
     row "e2e stub GET /users/alice req/s" "$(or_na "$r")" \
         "Flask ref $REF_FLASK_STUB_RPS" "$(ratio "$r" "$REF_FLASK_STUB_RPS" %.1f x)" \

@@ -5,7 +5,8 @@
 #                                       FASTCGI: the app's (127.0.0.1:9000 or
 #                                       unix:/path); writes DIR/nginx.pid
 #   nginx.sh stop DIR
-# The server block is app_skeleton/deploy/nginx-site.conf, filled in.
+# The site (upstream + server block) is app_skeleton/deploy/nginx-site.conf,
+# filled in.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"

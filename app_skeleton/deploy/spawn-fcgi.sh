@@ -4,12 +4,13 @@
 #
 #   sudo app_skeleton/deploy/spawn-fcgi.sh [/path/to/app_skeleton]
 #
-# spawn-fcgi creates the unix socket nginx connects to (nginx-site.conf:
-# fastcgi_pass unix:/run/app_skeleton.sock;), gives it to group www-data with
-# mode 0660, drops root for the system user app_skeleton (create it with
-# `useradd --system app_skeleton`) and executes `app_skeleton serve` with the
-# socket as fd 0.  WEB_LISTEN must be unset for the app to serve fd 0; its
-# worker threads (WEB_WORKERS) do the rest, so one process is enough (no -F).
+# spawn-fcgi creates the unix socket nginx connects to (the upstream of
+# nginx-site.conf: server unix:/run/app_skeleton.sock;), gives it to group
+# www-data with mode 0660, drops root for the system user app_skeleton
+# (create it with `useradd --system app_skeleton`) and executes
+# `app_skeleton serve` with the socket as fd 0.  WEB_LISTEN must be unset
+# for the app to serve fd 0; its worker threads (WEB_WORKERS) do the rest, so
+# one process is enough (no -F).
 #
 # -n keeps spawn-fcgi in the foreground (it becomes the app, same PID) so
 # that a supervisor (runit, daemontools, s6) can watch it and the app's log

@@ -20,6 +20,7 @@ enum {
     STDIN = 5,
     STDOUT = 6,
     ROLE_RESPONDER = 1,
+    KEEP_CONN = 1, /* FCGI_KEEP_CONN, in FCGI_BeginRequestBody.flags */
     REQUEST_ID = 1
 };
 
@@ -98,10 +99,11 @@ put_pair(unsigned char *out, size_t size, size_t *used, const char *name, const 
     return 0;
 }
 
-int
-tu_fcgi_send(int fd, const char *method, const char *uri)
+/* A whole request for METHOD and URI on FD, FLAGS in its begin record. */
+static int
+send_request(int fd, const char *method, const char *uri, unsigned char flags)
 {
-    const unsigned char begin[8] = {0, ROLE_RESPONDER, 0 /* no FCGI_KEEP_CONN */};
+    const unsigned char begin[8] = {0, ROLE_RESPONDER, flags};
     const char *q = strchr(uri, '?');
     unsigned char params[8192];
     char path[2048];
@@ -123,6 +125,18 @@ tu_fcgi_send(int fd, const char *method, const char *uri)
         send_record(fd, STDIN, NULL, 0) != 0)
         return -1;
     return 0;
+}
+
+int
+tu_fcgi_send(int fd, const char *method, const char *uri)
+{
+    return send_request(fd, method, uri, 0);
+}
+
+int
+tu_fcgi_send_keep(int fd, const char *method, const char *uri)
+{
+    return send_request(fd, method, uri, KEEP_CONN);
 }
 
 /* Reads exactly N bytes, waiting at most TIMEOUT_MS for each chunk.  0, or

@@ -1,7 +1,8 @@
 /*
  * fcgiclient.h: a minimal FastCGI client for tests, playing the web server
- * (FastCGI 1.0 specification, sections 3 to 6): one request per connection,
- * role RESPONDER, no FCGI_KEEP_CONN, an empty body.
+ * (FastCGI 1.0 specification, sections 3 to 6): role RESPONDER, an empty
+ * body; one request per connection, or several one after another on a
+ * connection kept open with FCGI_KEEP_CONN (tu_fcgi_send_keep).
  */
 #ifndef DYNAMO_FCGI_FCGICLIENT_H
 #define DYNAMO_FCGI_FCGICLIENT_H
@@ -24,6 +25,9 @@ int tu_fcgi_connect(int port);
 /* Sends a whole request for METHOD and URI ("/path?query") on FD.  0, or -1
  * when a write failed. */
 int tu_fcgi_send(int fd, const char *method, const char *uri);
+/* As tu_fcgi_send, with FCGI_KEEP_CONN (section 5.1): the server leaves the
+ * connection open after its answer, for the next request on FD. */
+int tu_fcgi_send_keep(int fd, const char *method, const char *uri);
 /* Reads records until FCGI_END_REQUEST, EOF or TIMEOUT_MS without data.
  * Returns 0 when the response is complete, -1 otherwise (OUT then holds what
  * arrived). */

@@ -11,7 +11,41 @@
 
 #include "testutil.h"
 
+#include "../../ext/internal.h"
+
 #include <check.h>
+
+static long json_live; /* jansson blocks not yet freed */
+
+static void *
+counting_malloc(size_t n)
+{
+    void *p = dynamop_malloc(n);
+
+    if (p != NULL)
+        json_live++;
+    return p;
+}
+
+static void
+counting_free(void *p)
+{
+    if (p != NULL)
+        json_live--;
+    free(p);
+}
+
+void
+tu_json_count_allocs(void)
+{
+    json_set_alloc_funcs(counting_malloc, counting_free);
+}
+
+long
+tu_json_live(void)
+{
+    return json_live;
+}
 
 int
 tu_run(Suite *s)

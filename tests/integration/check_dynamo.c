@@ -51,10 +51,12 @@ START_TEST(test_client_item_round_trip)
     struct dynamo_err err = {0};
     char name[64];
     const char *text = "{\"id\":\"alice\",\"n\":12345678901234567890123456789012345678,"
-                       "\"r\":-1.50E-7,\"ok\":true,\"none\":null,\"l\":[\"x\",{\"y\":[]}]}";
+                       "\"r\":-1.50E-7,\"ok\":true,\"none\":null,\"l\":[\"x\",{\"y\":[]}],"
+                       "\"s\":\"tab\\t \\\"q\\\" \\\\ \\/ caf\\u00e9 \\ud83d\\ude00 \\u0001\"}";
     json_t *item = dynamo_item_from_json_text(text, strlen(text), &err), *got = NULL;
     json_t *key = json_pack("{s:{s:s}}", "id", "S", "alice");
-    char *back;
+    char *back, *plain = NULL;
+    size_t plain_len = 0;
 
     ck_assert_msg(item != NULL, "%s", err.text);
     tu_unique("it-items", name, sizeof(name));
@@ -70,6 +72,13 @@ START_TEST(test_client_item_round_trip)
     ck_assert_ptr_nonnull(back);
     ck_assert_ptr_nonnull(strstr(back, "12345678901234567890123456789012345678"));
     ck_assert_ptr_nonnull(strstr(back, "-0.00000015"));
+    /* The text path gives the same bytes straight from the answer. */
+    ck_assert_msg(dynamo_get_item_text(c, name, key, NULL, &plain, &plain_len, &err) == 0,
+                  "get text: %s", err.text);
+    ck_assert_ptr_nonnull(plain);
+    ck_assert_str_eq(plain, back);
+    ck_assert_uint_eq(plain_len, strlen(back));
+    free(plain);
     free(back);
     json_decref(got);
     /* An absent item is success with NULL, not an error. */
@@ -77,6 +86,9 @@ START_TEST(test_client_item_round_trip)
     key = json_pack("{s:{s:s}}", "id", "S", "nobody");
     ck_assert_int_eq(dynamo_get_item(c, name, key, NULL, &got, &err), 0);
     ck_assert_ptr_null(got);
+    plain = (char *)"unset";
+    ck_assert_int_eq(dynamo_get_item_text(c, name, key, NULL, &plain, NULL, &err), 0);
+    ck_assert_ptr_null(plain);
     /* One keep-alive connection carried every call. */
     ck_assert_int_eq(dynamo_client_connections(c), 1);
     ck_assert_int_eq(dynamo_delete_table(c, name, &err), 0);

@@ -6,12 +6,18 @@
  *     its whole answer, new connections are refused meanwhile, every
  *     context is torn down and the process exits 0;
  *   - WEB_WORKERS=4 under 200 requests from 8 client threads: all answered,
- *     each worker's app context distinct and reused across its requests.
+ *     each worker's app context distinct and reused across its requests;
+ *   - connections kept open (FCGI_KEEP_CONN), more than workers: a request
+ *     on any of them is answered while the others sit idle, 8 threads on 8
+ *     kept connections get every answer, new connections are still served,
+ *     connections the client closes are closed, WEB_MAX_CONNECTIONS caps
+ *     the kept ones, and SIGTERM with idle kept connections exits 0 at once.
  *
  * The child logs to DIR/server.log and appends a line per context teardown
  * to DIR/teardown.  It dies with the test (PR_SET_PDEATHSIG).
  */
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -38,6 +44,9 @@
 #define PER_CLIENT 25
 #define WORKERS 4
 #define TIMEOUT_MS 20000
+#define KEEP_WORKERS 2 /* workers of the kept-connection tests ... */
+#define KEPT 8         /* ... fewer than their connections */
+#define PER_KEPT 20    /* requests per kept connection from its thread */
 
 /* ---- the server child -------------------------------------------------------- */
 
@@ -509,6 +518,239 @@ START_TEST(test_workers_reuse_contexts)
 }
 END_TEST
 
+/* ---- kept connections (FCGI_KEEP_CONN) ------------------------------------------ */
+
+/* GET URI with FCGI_KEEP_CONN on FD.  0 for a complete 200 answer, whose
+ * body goes to R (free it). */
+static int
+kept_get(int fd, const char *uri, struct tu_fcgi_resp *r)
+{
+    memset(r, 0, sizeof(*r));
+    if (tu_fcgi_send_keep(fd, "GET", uri) != 0)
+        return -1;
+    return tu_fcgi_recv(fd, TIMEOUT_MS, r) == 0 && r->status == 200 ? 0 : -1;
+}
+
+/* 1 if the server closed FD within TIMEOUT ms (EOF or reset), 0 if it is
+ * still open then. */
+static int
+closed_within(int fd, int timeout)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    char b;
+
+    return poll(&p, 1, timeout) == 1 && read(fd, &b, 1) <= 0;
+}
+
+/* The number of descriptors PID has open. */
+static int
+open_fds(pid_t pid)
+{
+    char path[64];
+    struct dirent *e;
+    DIR *d;
+    int n = 0;
+
+    snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+    d = opendir(path);
+    ck_assert_ptr_nonnull(d);
+    while ((e = readdir(d)) != NULL)
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+/* Polls until PID has at most N descriptors open: 1, or 0 after TIMEOUT ms. */
+static int
+fds_drop_to(pid_t pid, int n, long timeout)
+{
+    long end = now_ms() + timeout;
+
+    while (open_fds(pid) > n) {
+        if (now_ms() >= end)
+            return 0;
+        sleep_ms(10);
+    }
+    return 1;
+}
+
+/* KEPT connections, each with one request answered and left open. */
+static void
+open_kept(const struct server *s, int *fds, int n)
+{
+    struct tu_fcgi_resp r;
+
+    for (int i = 0; i < n; i++) {
+        fds[i] = tu_fcgi_connect(s->port);
+        ck_assert_int_ge(fds[i], 0);
+        ck_assert_msg(kept_get(fds[i], "/ping", &r) == 0, "connection %d: no answer", i);
+        ck_assert_str_eq(r.body, "pong");
+        tu_fcgi_resp_free(&r);
+    }
+    for (int i = 0; i < n; i++)
+        ck_assert_msg(!closed_within(fds[i], 0), "kept connection %d was closed", i);
+}
+
+/* One thread's kept connection and what it got on it. */
+struct kept_client {
+    pthread_t tid;
+    int fd;
+    int answered;      /* complete 200 answers */
+    long id[PER_KEPT]; /* the context id of each */
+};
+
+static void *
+kept_client_main(void *arg)
+{
+    struct kept_client *cl = arg;
+
+    for (int i = 0; i < PER_KEPT; i++) {
+        struct tu_fcgi_resp r;
+        long n;
+
+        if (kept_get(cl->fd, "/ctx", &r) == 0 &&
+            sscanf(r.body, "ctx=%ld n=%ld", &cl->id[i], &n) == 2)
+            cl->answered++;
+        tu_fcgi_resp_free(&r);
+    }
+    return NULL;
+}
+
+/* Each of KEPT threads sends PER_KEPT requests on its own kept connection
+ * at once: every one is answered, by one of the workers' contexts. */
+static void
+load_kept(const int *fds)
+{
+    static struct kept_client cl[KEPT];
+    int answered = 0;
+
+    memset(cl, 0, sizeof(cl));
+    for (int i = 0; i < KEPT; i++) {
+        cl[i].fd = fds[i];
+        ck_assert_int_eq(pthread_create(&cl[i].tid, NULL, kept_client_main, &cl[i]), 0);
+    }
+    for (int i = 0; i < KEPT; i++) {
+        pthread_join(cl[i].tid, NULL);
+        answered += cl[i].answered;
+        for (int j = 0; j < cl[i].answered; j++)
+            ck_assert_msg(cl[i].id[j] >= 1 && cl[i].id[j] <= KEEP_WORKERS,
+                          "context %ld: more contexts than workers", cl[i].id[j]);
+    }
+    ck_assert_int_eq(answered, KEPT * PER_KEPT);
+}
+
+/* A worker never waits on one kept connection while another has a request:
+ * with the other KEPT - 1 idle, a request on the last one is answered, and
+ * so on in any order. */
+START_TEST(test_keep_conn_no_starvation)
+{
+    struct server s;
+    struct tu_fcgi_resp r;
+    char *log;
+    int fds[KEPT], open, status;
+
+    server_start(&s, KEEP_WORKERS);
+    open_kept(&s, fds, KEPT);
+    for (int i = KEPT - 1; i >= 0; i -= 3) {
+        long t0 = now_ms();
+
+        ck_assert_msg(kept_get(fds[i], "/ping", &r) == 0, "connection %d starved", i);
+        ck_assert_msg(now_ms() - t0 < TIMEOUT_MS / 4, "connection %d waited %ld ms", i,
+                      now_ms() - t0);
+        tu_fcgi_resp_free(&r);
+    }
+    load_kept(fds);
+    /* New connections (one request each) are served beside the kept ones. */
+    for (int i = 0; i < 5; i++) {
+        ck_assert_int_eq(tu_fcgi_get(s.port, "/ping", TIMEOUT_MS, &r), 0);
+        ck_assert_int_eq(r.status, 200);
+        tu_fcgi_resp_free(&r);
+    }
+    /* Connections the client closes are closed by the server too. */
+    open = open_fds(s.pid);
+    for (int i = 0; i < KEPT; i++)
+        close(fds[i]);
+    ck_assert_msg(fds_drop_to(s.pid, open - KEPT, TIMEOUT_MS),
+                  "%d descriptors open, %d with the kept connections", open_fds(s.pid), open);
+
+    ck_assert_int_eq(kill(s.pid, SIGTERM), 0);
+    status = wait_exit(&s, TIMEOUT_MS);
+    log = read_file(&s, "server.log");
+    ck_assert_msg(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                  "exit status 0x%x, server log:\n%s", (unsigned)status, log);
+    ck_assert_int_eq(count_lines(log, "info: GET /ctx 200 "), KEPT * PER_KEPT);
+    free(log);
+    server_cleanup(&s);
+}
+END_TEST
+
+/* SIGTERM with idle kept connections: they are closed, the contexts torn
+ * down, and the process exits 0 at once, not after WEB_GRACE_MS. */
+START_TEST(test_keep_conn_sigterm_idle)
+{
+    struct server s;
+    char *log, *marks;
+    int fds[KEPT], status;
+    long t0;
+
+    server_start(&s, KEEP_WORKERS);
+    open_kept(&s, fds, KEPT);
+    t0 = now_ms();
+    ck_assert_int_eq(kill(s.pid, SIGTERM), 0);
+    status = wait_exit(&s, TIMEOUT_MS);
+    log = read_file(&s, "server.log");
+    ck_assert_msg(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                  "exit status 0x%x, server log:\n%s", (unsigned)status, log);
+    /* The grace period is 10 s: nothing waited for it. */
+    ck_assert_msg(now_ms() - t0 < 3000, "exited %ld ms after SIGTERM", now_ms() - t0);
+    for (int i = 0; i < KEPT; i++) {
+        ck_assert_msg(closed_within(fds[i], TIMEOUT_MS), "connection %d left open", i);
+        close(fds[i]);
+    }
+    marks = read_file(&s, "teardown");
+    ck_assert_msg(count_lines(marks, "teardown") == KEEP_WORKERS, "teardown marker:\n%s",
+                  marks);
+    ck_assert_int_eq(count_lines(log, "info: web: every worker finished"), 1);
+    free(log);
+    free(marks);
+    server_cleanup(&s);
+}
+END_TEST
+
+/* WEB_MAX_CONNECTIONS=2: a third connection is answered, then closed even
+ * though the client asked to keep it; the first two stay usable. */
+START_TEST(test_keep_conn_cap)
+{
+    struct server s;
+    struct tu_fcgi_resp r;
+    char *log;
+    int fds[3];
+
+    setenv("WEB_MAX_CONNECTIONS", "2", 1);
+    server_start(&s, KEEP_WORKERS);
+    for (int i = 0; i < 3; i++) {
+        fds[i] = tu_fcgi_connect(s.port);
+        ck_assert_int_ge(fds[i], 0);
+        ck_assert_int_eq(kept_get(fds[i], "/ping", &r), 0);
+        tu_fcgi_resp_free(&r);
+    }
+    ck_assert_msg(closed_within(fds[2], TIMEOUT_MS), "the connection past the cap is open");
+    for (int i = 0; i < 2; i++) {
+        ck_assert_msg(!closed_within(fds[i], 50), "connection %d was closed", i);
+        ck_assert_int_eq(kept_get(fds[i], "/ping", &r), 0);
+        tu_fcgi_resp_free(&r);
+    }
+    for (int i = 0; i < 3; i++)
+        close(fds[i]);
+    log = read_file(&s, "server.log");
+    ck_assert_int_eq(count_lines(log, "warn: web: over 2 FastCGI connections open"), 1);
+    free(log);
+    ck_assert_int_eq(kill(s.pid, SIGTERM), 0);
+    ck_assert_int_eq(wait_exit(&s, TIMEOUT_MS), 0);
+    server_cleanup(&s);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -521,6 +763,9 @@ main(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_sigterm_finishes_slow_request);
     tcase_add_test(tc, test_workers_reuse_contexts);
+    tcase_add_test(tc, test_keep_conn_no_starvation);
+    tcase_add_test(tc, test_keep_conn_sigterm_idle);
+    tcase_add_test(tc, test_keep_conn_cap);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

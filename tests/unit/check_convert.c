@@ -13,26 +13,10 @@
 #include <string.h>
 
 #include "../../ext/internal.h"
+#include "testutil.h"
 
-static long live_blocks; /* jansson blocks not yet freed */
-
-static void *
-counting_malloc(size_t n)
-{
-    void *p = dynamop_malloc(n);
-
-    if (p != NULL)
-        live_blocks++;
-    return p;
-}
-
-static void
-counting_free(void *p)
-{
-    if (p != NULL)
-        live_blocks--;
-    free(p);
-}
+/* jansson's blocks not yet freed (tu_json_count_allocs). */
+#define live_blocks tu_json_live()
 
 /* Parses LEN bytes of S from an exactly sized heap copy. */
 static json_t *
@@ -763,7 +747,7 @@ main(void)
     SRunner *sr;
     int failed;
 
-    json_set_alloc_funcs(counting_malloc, counting_free);
+    tu_json_count_allocs();
     sr = srunner_create(convert_suite());
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);

@@ -17,6 +17,7 @@
 
 #include <check.h>
 #include <jansson.h>
+#include <openssl/evp.h>
 
 /* By path: -Icore comes first and core/ has an internal.h of its own. */
 #include "../../ext/internal.h"
@@ -281,7 +282,7 @@ START_TEST(test_vector)
     struct dynamop_sigv4_cache cache = {0};
     struct dynamo_err err = {0};
     struct vector v;
-    char *canon, *sts, *auth, sig[65];
+    char *canon, *sts, *auth, sig[65], buf[DYNAMOP_SIGV4_AUTHZ_MAX];
     const char *name = case_names[_i];
 
     load_vector(&v, name);
@@ -301,6 +302,13 @@ START_TEST(test_vector)
                   "%s: authorization: %s", name, err.text);
     expect_authorization(name, auth);
     dynamop_free(auth);
+    /* Warm, into a buffer: the same header. */
+    ck_assert_msg(dynamop_sigv4_authorization_buf(&v.req, &v.creds, v.region, v.service,
+                                                  v.amz_date, &cache, buf, sizeof(buf),
+                                                  &err) == 0,
+                  "%s: authorization: %s", name, err.text);
+    expect_authorization(name, buf);
+    dynamop_sigv4_cache_wipe(&cache);
     dynamop_free(sts);
     dynamop_free(canon);
     free_vector(&v);
@@ -330,6 +338,17 @@ sign_with(const char *secret, const char *date, const char *region,
                   "signature: %s", err.text);
 }
 
+/* Re-keys CACHE's HMAC with a wrong key, as if the cached signing key were
+ * corrupted: a call that uses the cache then signs wrongly. */
+static void
+corrupt_key(struct dynamop_sigv4_cache *cache)
+{
+    static const unsigned char wrong[32] = {1};
+
+    ck_assert_ptr_nonnull(cache->mac);
+    ck_assert(EVP_MAC_init(cache->mac, wrong, sizeof(wrong), NULL));
+}
+
 /* Signing with CACHE (whose key is first corrupted, so a stale hit shows)
  * must re-derive and give the uncached signature. */
 static void
@@ -339,7 +358,7 @@ check_rederives(const char *secret, const char *date, const char *region,
     char fresh[65], cached[65];
 
     sign_with(secret, date, region, NULL, fresh);
-    cache->key[0] ^= 1;
+    corrupt_key(cache);
     sign_with(secret, date, region, cache, cached);
     ck_assert_str_eq(cached, fresh);
     ck_assert(memcmp(cache->date, date, 8) == 0);
@@ -373,7 +392,7 @@ START_TEST(test_cache)
     sign_with(SECRET, DATE, "us-east-1", &cache, warm);
     ck_assert_str_eq(warm, cold);
     /* A warm call really uses the cached key: corrupt it and see. */
-    cache.key[0] ^= 1;
+    corrupt_key(&cache);
     sign_with(SECRET, DATE, "us-east-1", &cache, stale);
     ck_assert_str_ne(stale, cold);
     check_rederives(SECRET, "20150831T000000Z", "us-east-1", &cache);
@@ -487,7 +506,7 @@ START_TEST(test_dynamodb_request)
     struct dynamop_sigv4_creds creds = {AKID, SECRET, "SESSIONTOKEN123"};
     struct dynamop_sigv4_cache cache = {0};
     struct dynamo_err err = {0};
-    char *auth;
+    char *auth, buf[DYNAMOP_SIGV4_AUTHZ_MAX], small[sizeof(DDB_AUTH) - 1];
     int i;
 
     for (i = 0; i < 2; i++) {
@@ -496,11 +515,26 @@ START_TEST(test_dynamodb_request)
                                                   "20240229T235901Z", &cache, &auth,
                                                   &err) == 0,
                       "%s", err.text);
-        /* The hot path: the canonical request buffer and the result, no more. */
-        ck_assert_int_eq(dynamop_alloc_fail_at(0), 2);
+        /* The canonical request is built on the stack: the result, no more. */
+        ck_assert_int_eq(dynamop_alloc_fail_at(0), 1);
         ck_assert_str_eq(auth, DDB_AUTH);
         dynamop_free(auth);
+        /* The client's hot path allocates nothing. */
+        ck_assert_msg(dynamop_sigv4_authorization_buf(
+                          &req, &creds, "eu-west-1", "dynamodb", "20240229T235901Z",
+                          &cache, buf, sizeof(buf), &err) == 0,
+                      "%s", err.text);
+        ck_assert_int_eq(dynamop_alloc_fail_at(0), 0);
+        ck_assert_str_eq(buf, DDB_AUTH);
     }
+    /* One byte short for the NUL: refused, not cut. */
+    ck_assert_int_eq(dynamop_sigv4_authorization_buf(&req, &creds, "eu-west-1",
+                                                     "dynamodb", "20240229T235901Z",
+                                                     &cache, small, sizeof(small), &err),
+                     -1);
+    ck_assert_int_eq(err.code, DYNAMO_ERR_INVALID);
+    ck_assert_str_eq(small, "");
+    dynamop_sigv4_cache_wipe(&cache);
 }
 END_TEST
 
@@ -650,6 +684,7 @@ START_TEST(test_chaos)
     }
     ck_assert_int_gt(n, 1);
     dynamop_free(out);
+    dynamop_sigv4_cache_wipe(&a.cache);
 }
 END_TEST
 

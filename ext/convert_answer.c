@@ -1,0 +1,699 @@
+/*
+ * convert_answer.c: a DynamoDB answer's typed item -> plain JSON text, in
+ * one pass over the answer's text.
+ *
+ * A web handler that reads an item to send it on as plain JSON would parse
+ * the whole answer into jansson values (several allocations per string, a
+ * hash table per object), walk the item to print it and free it all: the
+ * bulk of a GET's CPU.  Here the answer is read once and the plain text
+ * written as it goes, with one allocation for the output.
+ *
+ * The bytes written are those dynamo_item_to_json_text() makes of the item
+ * dynamop_decode_body() parses (tests/unit/check_json_parse.c and
+ * fuzz/fuzz_json_parse.c compare the two):
+ * - the whole answer is checked as dynamop_json_parse() checks it: strict
+ *   JSON, duplicate keys refused at every level (keys are compared in the
+ *   canonical escaped form below, one-to-one with their decoded bytes),
+ *   nesting, reals past a double's range;
+ * - string content without escapes is copied as it is: it cannot hold a
+ *   byte the emitter escapes; escapes are decoded and written again the
+ *   emitter's way (dynamop_json_escape_char);
+ * - N and NS elements are their decoded strings, checked against the number
+ *   grammar; BOOL and NULL their literals; L and M recurse (32 levels at
+ *   most, as in the emitter); SS and BS are arrays of strings.
+ * Errors: DYNAMO_ERR_BAD_RESPONSE with the slow path's messages ("invalid
+ * JSON in response at byte N: ...", "attribute 'a.b': 'S' needs a
+ * string"); when an answer has two faults, the one reported may differ
+ * (the slow path parses everything before it looks at the item).
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "json_parse.h"
+
+/* A key of an object read so far: its canonical text at OFF in the
+ * buffer of its object (the output for the item's, KEYS for the others).
+ * 32 bits are enough: answers longer than MAX_ANSWER are refused. */
+struct key_slot {
+    uint32_t object; /* which object (numbered from 1); 0: an empty slot */
+    uint32_t off;
+    uint32_t len;
+    uint32_t hash;
+};
+
+#define MAX_ANSWER (UINT32_MAX / 2) /* far past DYNAMOP_HTTP_MAX_BODY */
+#define INLINE_SLOTS 128            /* a power of two: a GetItem answer's keys fit */
+
+struct answer {
+    const char *base; /* the whole text, for positions */
+    const char *p;    /* the next byte */
+    const char *end;
+    struct dynamo_err *err;
+    struct dynamop_buf out;  /* the plain item text */
+    struct dynamop_buf keys; /* keys of the objects outside the item */
+    struct key_slot *slots;  /* open addressing over every key read */
+    size_t nslots;
+    size_t nkeys;
+    uint32_t objects; /* objects opened so far */
+    struct dynamop_path path;
+    struct key_slot inline_slots[INLINE_SLOTS];
+};
+
+/* How read_string writes a string's content (never its quotes). */
+enum str_mode {
+    STR_SKIP,  /* not at all: only checked */
+    STR_RAW,   /* decoded */
+    STR_CANON, /* as the emitter writes it: escaped again, minimally */
+};
+
+static int typed_value(struct answer *A, int depth);
+static int skip_value(struct answer *A, size_t depth);
+
+/* ---- errors ------------------------------------------------------------ */
+
+static int json_error(struct answer *A, const char *at, const char *fmt, ...)
+    DYNAMO_PRINTF(3, 4);
+static int typed_error(struct answer *A, const char *fmt, ...) DYNAMO_PRINTF(2, 3);
+
+/* The answer is not JSON: what broke at AT.  Returns -1. */
+static int
+json_error(struct answer *A, const char *at, const char *fmt, ...)
+{
+    char msg[160];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    dynamop_err_set(A->err, DYNAMO_ERR_BAD_RESPONSE,
+                    "invalid JSON in response at byte %zu: %s", (size_t)(at - A->base),
+                    msg);
+    return -1;
+}
+
+/* "expected WHAT" at A->p.  Returns -1. */
+static int
+expected(struct answer *A, const char *what)
+{
+    if (A->p >= A->end)
+        return json_error(A, A->p, "unexpected end of input, expected %s", what);
+    return json_error(A, A->p, "expected %s", what);
+}
+
+/* The item is not a typed item: what is wrong at the current path.
+ * Returns -1. */
+static int
+typed_error(struct answer *A, const char *fmt, ...)
+{
+    char msg[160];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    dynamop_path_err(A->err, DYNAMO_ERR_BAD_RESPONSE, &A->path, A->out.data, "%s", msg);
+    return -1;
+}
+
+/* Appends N bytes at S to B.  Returns 0, or -1 with ERR set (B is freed:
+ * the error names no path, whose keys were in it). */
+static int
+put(struct answer *A, struct dynamop_buf *b, const char *s, size_t n)
+{
+    enum dynamo_code code = dynamop_buf_put(b, s, n);
+
+    if (code == DYNAMO_OK)
+        return 0;
+    if (code == DYNAMO_ERR_NOMEM)
+        dynamop_err_nomem(A->err);
+    else
+        dynamop_err_set(A->err, code, "plain JSON text would be larger than 16 MiB");
+    return -1;
+}
+
+/* Appends the byte C to B: put() without a call for the common case. */
+static inline int
+put1(struct answer *A, struct dynamop_buf *b, char c)
+{
+    if (b->len < b->cap) {
+        b->data[b->len++] = c;
+        return 0;
+    }
+    return put(A, b, &c, 1);
+}
+
+/* Past the ':' after a key, and the whitespace around it.  Returns 0, or
+ * -1 with ERR set. */
+static int
+colon(struct answer *A)
+{
+    A->p = dynamop_json_ws(A->p, A->end);
+    if (A->p >= A->end || *A->p != ':')
+        return expected(A, "':'");
+    A->p = dynamop_json_ws(A->p + 1, A->end);
+    return 0;
+}
+
+/* ---- keys, for duplicates ------------------------------------------------ */
+
+/* A hash of the LEN bytes at S, seeded with OBJECT: eight bytes a step,
+ * each mixed in with a multiply and a shift. */
+static uint32_t
+key_hash(uint32_t object, const char *s, size_t len)
+{
+    const uint64_t k = 0x9E3779B97F4A7C15u;
+    uint64_t h = (object + len) * k, w;
+
+    for (; len >= 8; s += 8, len -= 8) {
+        memcpy(&w, s, 8);
+        h = (h ^ w) * k;
+        h ^= h >> 32;
+    }
+    w = 0;
+    memcpy(&w, s, len);
+    h = (h ^ w) * k;
+    return (uint32_t)(h ^ h >> 29);
+}
+
+/* Doubles the slot table.  Returns 0, or -1 out of memory. */
+static int
+grow_slots(struct answer *A)
+{
+    size_t n = A->nslots * 2, i, j;
+    struct key_slot *s = dynamop_calloc(n, sizeof(*s));
+
+    if (s == NULL)
+        return -1;
+    for (i = 0; i < A->nslots; i++) {
+        if (A->slots[i].object == 0)
+            continue;
+        for (j = A->slots[i].hash & (n - 1); s[j].object != 0; j = (j + 1) & (n - 1))
+            continue;
+        s[j] = A->slots[i];
+    }
+    if (A->slots != A->inline_slots)
+        dynamop_free(A->slots);
+    A->slots = s;
+    A->nslots = n;
+    return 0;
+}
+
+/* Adds the key at OFF (LEN bytes) in B to those of OBJECT.  Returns 0, 1
+ * when OBJECT has it already, or -1 out of memory. */
+static int
+key_add(struct answer *A, const struct dynamop_buf *b, uint32_t object, size_t off,
+        size_t len)
+{
+    const char *key = len > 0 ? b->data + off : ""; /* B may have no data yet */
+    uint32_t h = key_hash(object, key, len);
+    size_t mask, i;
+
+    if (2 * (A->nkeys + 1) > A->nslots && grow_slots(A) != 0)
+        return -1;
+    mask = A->nslots - 1;
+    for (i = h & mask; A->slots[i].object != 0; i = (i + 1) & mask) {
+        const struct key_slot *s = &A->slots[i];
+
+        if (s->object == object && s->hash == h && s->len == len &&
+            (len == 0 || memcmp(b->data + s->off, key, len) == 0))
+            return 1;
+    }
+    A->slots[i] = (struct key_slot){object, (uint32_t)off, (uint32_t)len, h};
+    A->nkeys++;
+    return 0;
+}
+
+/* ---- lexical pieces ------------------------------------------------------ */
+
+/* Reads the string at A->p (on its opening quote), writing its content to
+ * B as MODE says, and moves past it.  Returns 0, or -1 with ERR set. */
+static int
+read_string(struct answer *A, struct dynamop_buf *b, enum str_mode mode)
+{
+    const char *run = A->p + 1, *q = dynamop_json_span(run, A->end);
+    struct dynamop_json_fault f;
+    char dec[4], esc[6];
+    size_t n, k;
+
+    while (q < A->end && *q == '\\') {
+        if (mode != STR_SKIP && put(A, b, run, (size_t)(q - run)) != 0)
+            return -1;
+        if ((q = dynamop_json_escape(q, A->end, dec, &n, &f)) == NULL)
+            return json_error(A, f.at, "%s", f.text);
+        k = mode == STR_CANON && n == 1
+                ? dynamop_json_escape_char((unsigned char)dec[0], esc)
+                : 0;
+        if (mode != STR_SKIP && put(A, b, k > 0 ? esc : dec, k > 0 ? k : n) != 0)
+            return -1;
+        run = q;
+        q = dynamop_json_span(q, A->end);
+    }
+    if (q >= A->end || *q != '"') {
+        dynamop_json_string_fault(q, A->end, &f);
+        return json_error(A, f.at, "%s", f.text);
+    }
+    if (mode != STR_SKIP && put(A, b, run, (size_t)(q - run)) != 0)
+        return -1;
+    A->p = q + 1;
+    return 0;
+}
+
+/* The string at A->p as a JSON string in the emitter's form, into B.
+ * Without escapes (the common case) that is the input's bytes, quotes
+ * included, in one copy. */
+static int
+quoted_string(struct answer *A, struct dynamop_buf *b)
+{
+    const char *q = dynamop_json_span(A->p + 1, A->end);
+
+    if (q < A->end && *q == '"') {
+        if (put(A, b, A->p, (size_t)(q + 1 - A->p)) != 0)
+            return -1;
+        A->p = q + 1;
+        return 0;
+    }
+    return put1(A, b, '"') != 0 || read_string(A, b, STR_CANON) != 0 ||
+                   put1(A, b, '"') != 0
+               ? -1
+               : 0;
+}
+
+/* Reads the key at A->p into B (between quotes when QUOTED), canonical,
+ * and checks that OBJECT has no such key yet; then the ':' and the
+ * whitespace around it.  *OFF and *LEN: where the key's content is in B.
+ * Returns 0, or -1 with ERR set. */
+static int
+read_key(struct answer *A, struct dynamop_buf *b, uint32_t object, int quoted,
+         size_t *off, size_t *len)
+{
+    const char *at = A->p;
+    int seen;
+
+    if (A->p >= A->end || *A->p != '"')
+        return expected(A, "a string (an object key)");
+    *off = b->len + (size_t)quoted;
+    if ((quoted ? quoted_string(A, b) : read_string(A, b, STR_CANON)) != 0)
+        return -1;
+    *len = b->len - (size_t)quoted - *off;
+    if ((seen = key_add(A, b, object, *off, *len)) != 0) {
+        if (seen < 0)
+            return dynamop_err_nomem(A->err), -1;
+        return json_error(A, at, "duplicate object key");
+    }
+    return colon(A);
+}
+
+/* WORD (N bytes) at A->p: 1 and moves past it, or 0. */
+static int
+literal(struct answer *A, const char *word, size_t n)
+{
+    if ((size_t)(A->end - A->p) < n || memcmp(A->p, word, n) != 0)
+        return 0;
+    A->p += n;
+    return 1;
+}
+
+/* After an element or a member: as dynamop_json_next, with the error set
+ * when neither ',' nor CLOSE follows. */
+static int
+next_or_close(struct answer *A, char close)
+{
+    int r = dynamop_json_next(&A->p, A->end, close);
+
+    if (r < 0)
+        expected(A, close == ']' ? "',' or ']'" : "',' or '}'");
+    return r;
+}
+
+/* Writes OPEN for the array or object at A->p and enters it: 1 when it is
+ * empty (CLOSE written too), 0 when a value follows, -1 with ERR set. */
+static int
+open_out(struct answer *A, char open, char close)
+{
+    if (put1(A, &A->out, open) != 0)
+        return -1;
+    if (!dynamop_json_open(&A->p, A->end, close))
+        return 0;
+    return put1(A, &A->out, close) != 0 ? -1 : 1;
+}
+
+/* After a value: as next_or_close, writing the ',' or CLOSE passed. */
+static int
+next_out(struct answer *A, char close)
+{
+    int r = next_or_close(A, close);
+
+    if (r >= 0 && put1(A, &A->out, r == 0 ? ',' : close) != 0)
+        return -1;
+    return r;
+}
+
+/* ---- values outside the item: checked, not written ---------------------- */
+
+static int
+skip_number(struct answer *A)
+{
+    const char *at = A->p, *why;
+    struct dynamop_num num;
+    json_int_t i;
+    double d;
+    size_t bad;
+    int is_int;
+
+    if ((why = dynamop_num_scan(at, (size_t)(A->end - at), &num, &bad)) != NULL)
+        return json_error(A, at + bad, "invalid number: %s", why);
+    switch (dynamop_num_value(at, &num, &is_int, &i, &d)) {
+    case DYNAMO_OK:
+        A->p += num.len;
+        return 0;
+    case DYNAMO_ERR_INVALID:
+        return json_error(A, at, "number out of range of a double");
+    default:
+        return dynamop_err_nomem(A->err), -1;
+    }
+}
+
+/* The array or object at A->p, its contents at DEPTH + 1. */
+static int
+skip_container(struct answer *A, size_t depth)
+{
+    char close = *A->p == '[' ? ']' : '}';
+    uint32_t object = close == '}' ? ++A->objects : 0;
+    size_t off, len;
+    int r;
+
+    if (dynamop_json_open(&A->p, A->end, close))
+        return 0;
+    do {
+        if ((object != 0 && read_key(A, &A->keys, object, 0, &off, &len) != 0) ||
+            skip_value(A, depth + 1) != 0)
+            return -1;
+    } while ((r = next_or_close(A, close)) == 0);
+    return r > 0 ? 0 : -1;
+}
+
+/* The value at A->p, at DEPTH (the answer itself is 1), as
+ * dynamop_json_parse would read it. */
+static int
+skip_value(struct answer *A, size_t depth)
+{
+    if (A->p >= A->end)
+        return expected(A, "a value");
+    if (depth > JSON_PARSER_MAX_DEPTH)
+        return json_error(A, A->p, "nested deeper than %d levels", JSON_PARSER_MAX_DEPTH);
+    switch (*A->p) {
+    case '{':
+    case '[':
+        return skip_container(A, depth);
+    case '"':
+        return read_string(A, NULL, STR_SKIP);
+    case 't':
+        return literal(A, "true", 4) ? 0 : json_error(A, A->p, "invalid literal");
+    case 'f':
+        return literal(A, "false", 5) ? 0 : json_error(A, A->p, "invalid literal");
+    case 'n':
+        return literal(A, "null", 4) ? 0 : json_error(A, A->p, "invalid literal");
+    default:
+        if (*A->p == '-' || (*A->p >= '0' && *A->p <= '9'))
+            return skip_number(A);
+        return expected(A, "a value");
+    }
+}
+
+/* ---- the item: typed in, plain out ---------------------------------------- */
+
+/* The string at A->p as a number: its decoded text written as it is.
+ * Returns 0, 1 when it is not a number (nothing set), or -1 with ERR set. */
+static int
+number_string(struct answer *A)
+{
+    size_t off = A->out.len, bad;
+    struct dynamop_num num;
+
+    if (read_string(A, &A->out, STR_RAW) != 0)
+        return -1;
+    if (dynamop_num_scan(A->out.data + off, A->out.len - off, &num, &bad) != NULL ||
+        num.len != A->out.len - off)
+        return 1;
+    return 0;
+}
+
+/* The members of the typed object at A->p ('{': the item, or an M's
+ * inside) as a plain object; their values at DEPTH L / M levels. */
+static int
+item_members(struct answer *A, int depth)
+{
+    uint32_t object = ++A->objects;
+    size_t off, len;
+    int r = open_out(A, '{', '}');
+
+    while (r == 0) {
+        if (read_key(A, &A->out, object, 1, &off, &len) != 0 ||
+            put1(A, &A->out, ':') != 0)
+            return -1;
+        A->path.f[A->path.n++] =
+            (struct dynamop_frame){.kind = DYNAMOP_FRAME_KEY_OFF, .off = off, .len = len};
+        r = typed_value(A, depth);
+        A->path.n--;
+        if (r != 0 || (r = next_out(A, '}')) < 0)
+            return -1;
+    }
+    return r > 0 ? 0 : -1;
+}
+
+/* The elements of the L at A->p ('[') as a plain array; their values at
+ * DEPTH. */
+static int
+list(struct answer *A, int depth)
+{
+    size_t i = 0;
+    int r = open_out(A, '[', ']');
+
+    for (; r == 0; i++) {
+        dynamop_path_index(&A->path, i);
+        r = typed_value(A, depth);
+        A->path.n--;
+        if (r != 0 || (r = next_out(A, ']')) < 0)
+            return -1;
+    }
+    return r > 0 ? 0 : -1;
+}
+
+/* The elements of the SS, NS or BS at A->p ('[') as a plain array. */
+static int
+set(struct answer *A, enum dynamop_type_tag tag)
+{
+    int numbers = tag == DYNAMOP_TAG_NS, r = open_out(A, '[', ']'), rc;
+    size_t i = 0;
+
+    for (; r == 0; i++) {
+        rc = A->p < A->end && *A->p == '"'
+                 ? numbers ? number_string(A) : quoted_string(A, &A->out)
+                 : 1;
+        if (rc > 0)
+            return typed_error(A, "'%s' element %zu is not %s", dynamop_tag_names[tag], i,
+                               numbers ? "a number in a string" : "a string");
+        if (rc < 0 || (r = next_out(A, ']')) < 0)
+            return -1;
+    }
+    return r > 0 ? 0 : -1;
+}
+
+/* The value of a TAG at A->p, plain; DEPTH counts the L / M levels around
+ * it.  Returns 0, or -1 with ERR set. */
+static int
+tag_value(struct answer *A, enum dynamop_type_tag tag, int depth)
+{
+    char c = A->p < A->end ? *A->p : '\0';
+    int container = tag == DYNAMOP_TAG_L || tag == DYNAMOP_TAG_M, rc = 1;
+
+    if (container && c == (tag == DYNAMOP_TAG_L ? '[' : '{') &&
+        depth >= DYNAMOP_MAX_DEPTH)
+        return typed_error(A, "nested deeper than 32 levels");
+    switch (tag) {
+    case DYNAMOP_TAG_S:
+    case DYNAMOP_TAG_B:
+        rc = c == '"' ? quoted_string(A, &A->out) : 1;
+        break;
+    case DYNAMOP_TAG_N:
+        rc = c == '"' ? number_string(A) : 1;
+        break;
+    case DYNAMOP_TAG_BOOL:
+        if (literal(A, "true", 4))
+            rc = put(A, &A->out, "true", 4);
+        else if (literal(A, "false", 5))
+            rc = put(A, &A->out, "false", 5);
+        break;
+    case DYNAMOP_TAG_NULL:
+        rc = literal(A, "true", 4) ? put(A, &A->out, "null", 4) : 1;
+        break;
+    case DYNAMOP_TAG_L:
+        rc = c == '[' ? list(A, depth + 1) : 1;
+        break;
+    case DYNAMOP_TAG_M:
+        rc = c == '{' ? item_members(A, depth + 1) : 1;
+        break;
+    default:
+        rc = c == '[' ? set(A, tag) : 1;
+        break;
+    }
+    if (rc > 0)
+        return typed_error(A, "'%s' needs %s", dynamop_tag_names[tag],
+                           dynamop_tag_wants[tag]);
+    return rc;
+}
+
+/* The tag spelt by the LEN bytes at S, or DYNAMOP_TAG_MAX. */
+static int
+tag_named(const char *s, size_t len)
+{
+    static const unsigned char lens[DYNAMOP_TAG_MAX] = {1, 1, 1, 4, 4, 1, 1, 2, 2, 2};
+    int t;
+
+    for (t = 0; t < DYNAMOP_TAG_MAX; t++)
+        if (lens[t] == len && dynamop_tag_names[t][0] == s[0] &&
+            memcmp(dynamop_tag_names[t], s, len) == 0)
+            break;
+    return t;
+}
+
+/* The type tag at A->p (a key) into *TAG, then the ':'.  Returns 0, or -1
+ * with ERR set. */
+static int
+read_tag(struct answer *A, enum dynamop_type_tag *tag)
+{
+    const char *name = A->p + 1, *q;
+    size_t off = A->keys.len, len;
+    int t;
+
+    if (A->p >= A->end || *A->p != '"')
+        return A->p < A->end && *A->p == '}'
+                   ? typed_error(A,
+                                 "expected a typed value (an object with one type tag)")
+                   : expected(A, "a string (an object key)");
+    q = dynamop_json_span(name, A->end);
+    if (q < A->end && *q == '"') { /* no escapes: the name is in the text */
+        len = (size_t)(q - name);
+        A->p = q + 1;
+    } else {
+        if (read_string(A, &A->keys, STR_RAW) != 0)
+            return -1;
+        name = A->keys.data + off;
+        len = A->keys.len - off;
+        A->keys.len = off;
+    }
+    if ((t = tag_named(name, len)) == DYNAMOP_TAG_MAX)
+        return typed_error(A, "unknown type tag '%.*s'", (int)(len < 32 ? len : 32),
+                           name);
+    *tag = (enum dynamop_type_tag)t;
+    return colon(A);
+}
+
+/* The typed value at A->p ({TAG: value}) as plain JSON; DEPTH counts the
+ * L / M levels around it.  Returns 0, or -1 with ERR set. */
+static int
+typed_value(struct answer *A, int depth)
+{
+    enum dynamop_type_tag tag = DYNAMOP_TAG_S; /* set by read_tag */
+
+    if (A->p >= A->end)
+        return expected(A, "a value");
+    if (*A->p != '{')
+        return typed_error(A, "expected a typed value (an object with one type tag)");
+    A->p = dynamop_json_ws(A->p + 1, A->end);
+    if (read_tag(A, &tag) != 0 || tag_value(A, tag, depth) != 0)
+        return -1;
+    A->p = dynamop_json_ws(A->p, A->end);
+    if (A->p < A->end && *A->p == '}') {
+        A->p++;
+        return 0;
+    }
+    if (A->p < A->end && *A->p == ',')
+        return typed_error(A, "expected a typed value (an object with one type tag)");
+    return expected(A, "'}'");
+}
+
+/* ---- the answer -------------------------------------------------------- */
+
+/* The item at A->p, the value of FIELD, into A->out (NUL-terminated).  At
+ * most the rest of the answer is written, so the buffer is sized once. */
+static int
+item(struct answer *A)
+{
+    size_t rest = (size_t)(A->end - A->p) + 1;
+    enum dynamo_code code;
+
+    if (A->p >= A->end || *A->p != '{')
+        return typed_error(A, "expected a typed item (an object)");
+    code = dynamop_buf_grow(&A->out, rest < A->out.max ? rest : A->out.max);
+    if (code != DYNAMO_OK)
+        return dynamop_err_nomem(A->err), -1;
+    return item_members(A, 0) != 0 || put1(A, &A->out, '\0') != 0 ? -1 : 0;
+}
+
+/* The members of the answer (at A->p, '{'): FIELD's value written, the
+ * others checked.  *FOUND: 1 when FIELD was there. */
+static int
+answer_members(struct answer *A, const char *field, int *found)
+{
+    uint32_t object = ++A->objects;
+    size_t flen = strlen(field), off, len;
+    int r;
+
+    if (dynamop_json_open(&A->p, A->end, '}'))
+        return 0;
+    do {
+        if (read_key(A, &A->keys, object, 0, &off, &len) != 0)
+            return -1;
+        if (len == flen && memcmp(A->keys.data + off, field, flen) == 0) {
+            if (item(A) != 0)
+                return -1;
+            *found = 1;
+        } else if (skip_value(A, 2) != 0) {
+            return -1;
+        }
+    } while ((r = next_or_close(A, '}')) == 0);
+    return r > 0 ? 0 : -1;
+}
+
+int
+dynamop_answer_item_text(const char *body, size_t len, const char *field, char **plain,
+                         size_t *plain_len, struct dynamo_err *err)
+{
+    struct answer A = {.err = err,
+                       .out = {.max = DYNAMOP_MAX_TEXT},
+                       .keys = {.max = len + 1},
+                       .nslots = INLINE_SLOTS};
+    int found = 0, rc = -1;
+
+    *plain = NULL;
+    A.slots = A.inline_slots;
+    A.base = body != NULL ? body : "";
+    A.end = A.base + (body != NULL ? len : 0);
+    A.p = dynamop_json_ws(A.base, A.end);
+    if (len == 0) {
+        rc = 0; /* an empty answer is {} */
+    } else if (len > MAX_ANSWER) {
+        dynamop_err_set(err, DYNAMO_ERR_BAD_RESPONSE,
+                        "response of %zu bytes is too large", len);
+    } else if (A.p < A.end && *A.p == '[') {
+        dynamop_err_set(err, DYNAMO_ERR_BAD_RESPONSE, "response is not a JSON object");
+    } else if (A.p >= A.end || *A.p != '{') {
+        expected(&A, "'{' or '['");
+    } else if (answer_members(&A, field, &found) == 0) {
+        A.p = dynamop_json_ws(A.p, A.end);
+        rc = A.p < A.end ? json_error(&A, A.p, "unexpected text after the value") : 0;
+    }
+    if (rc == 0 && found) {
+        *plain = A.out.data;
+        if (plain_len != NULL)
+            *plain_len = A.out.len - 1;
+    } else {
+        dynamop_free(A.out.data);
+    }
+    if (A.slots != A.inline_slots)
+        dynamop_free(A.slots);
+    dynamop_free(A.keys.data);
+    return rc;
+}
