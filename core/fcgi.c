@@ -59,6 +59,7 @@ static const struct timespec retry_pause = {.tv_sec = 0, .tv_nsec = 100 * 1000 *
  * reads the next request from it. */
 struct conn {
     FCGX_Request fr;
+    int kept;                 /* kept after a request: counted in server.nkept */
     int in_set;               /* added to the epoll set (later arming: MOD) */
     struct conn *prev, *next; /* server.conns */
 };
@@ -71,9 +72,9 @@ struct server {
     size_t max_body;
     long grace_ms;
     long nworkers;
-    long max_conns; /* WEB_MAX_CONNECTIONS, fitted to the open-file limit */
-    sigset_t sigs;  /* SIGTERM, SIGINT */
-    int cond_ok;    /* COND below was initialised */
+    long max_kept; /* WEB_MAX_CONNECTIONS, fitted to the open-file limit */
+    sigset_t sigs; /* SIGTERM, SIGINT */
+    int cond_ok;   /* COND below was initialised */
 
     pthread_mutex_t mu;  /* guards the fields below */
     pthread_cond_t cond; /* signalled on a stop request, a worker exit */
@@ -82,9 +83,9 @@ struct server {
     char failure[200];    /* ... what it was */
     long running;         /* workers started and not finished */
     struct conn *conns;   /* every open connection, idle or being served */
-    long nconns;
-    int cap_logged;      /* the WEB_MAX_CONNECTIONS warning was given */
-    atomic_int sig_quit; /* tells the signal thread to return */
+    long nkept;           /* of them, kept open after a request */
+    int cap_logged;       /* the WEB_MAX_CONNECTIONS warning was given */
+    atomic_int sig_quit;  /* tells the signal thread to return */
 };
 
 /* ---- stopping -------------------------------------------------------------- */
@@ -177,7 +178,6 @@ conn_add(struct server *srv, struct conn *c)
     if (c->next != NULL)
         c->next->prev = c;
     srv->conns = c;
-    srv->nconns++;
     pthread_mutex_unlock(&srv->mu);
 }
 
@@ -192,7 +192,7 @@ conn_free(struct server *srv, struct conn *c)
         srv->conns = c->next;
     if (c->next != NULL)
         c->next->prev = c->prev;
-    srv->nconns--;
+    srv->nkept -= c->kept;
     pthread_mutex_unlock(&srv->mu);
     webp_free(c);
 }
@@ -229,27 +229,32 @@ conn_arm(struct server *srv, struct conn *c)
     return -1;
 }
 
-/* 1 if a connection the web server asked to keep may stay open: no stop
- * requested, and no more than WEB_MAX_CONNECTIONS open.  Past the cap it is
- * closed after its request (the web server opens a new one when it needs
- * one), so idle connections cannot take every descriptor. */
+/* 1 if C, which the web server asked to keep, may stay open: no stop
+ * requested, and C already kept or fewer than WEB_MAX_CONNECTIONS kept (C
+ * then counts).  Past the cap a connection is closed after its request
+ * (the web server opens a new one when it needs one), so idle connections
+ * cannot take every descriptor. */
 static int
-may_keep(struct server *srv)
+may_keep(struct server *srv, struct conn *c)
 {
     int over, warn, stop;
 
     pthread_mutex_lock(&srv->mu);
     stop = srv->stop;
-    over = srv->nconns > srv->max_conns;
+    over = !c->kept && srv->nkept >= srv->max_kept;
+    if (!stop && !over && !c->kept) {
+        c->kept = 1;
+        srv->nkept++;
+    }
     warn = over && !srv->cap_logged;
     srv->cap_logged |= over;
     pthread_mutex_unlock(&srv->mu);
     if (warn)
         web_log(srv->app, WEB_LOG_WARN,
-                "web: over %ld FastCGI connections open (WEB_MAX_CONNECTIONS): closing "
-                "kept connections past it; lower the web server's keepalive "
+                "web: %ld FastCGI connections kept open (WEB_MAX_CONNECTIONS): closing "
+                "others after their request; lower the web server's keepalive "
                 "(logged once)",
-                srv->max_conns);
+                srv->max_kept);
     return !stop && !over;
 }
 
@@ -425,7 +430,7 @@ finish_request(struct server *srv, struct conn *c, int close_conn)
          * so that it gets the answer rather than a reset. */
         FCGX_Free(&c->fr, 1);
         conn_free(srv, c);
-    } else if (!may_keep(srv) || conn_arm(srv, c) != 0) {
+    } else if (!may_keep(srv, c) || conn_arm(srv, c) != 0) {
         conn_close(srv, c);
     }
 }
@@ -501,7 +506,7 @@ wait_for_workers(struct server *srv)
 static void
 close_idle(struct server *srv)
 {
-    long n = srv->nconns;
+    long n = srv->nkept;
 
     while (srv->conns != NULL)
         conn_close(srv, srv->conns);
@@ -511,7 +516,7 @@ close_idle(struct server *srv)
 
 /* ---- web_app_serve ---------------------------------------------------------- */
 
-/* Keeps MAX_CONNS under the open-file limit, less FD_RESERVE and one
+/* Keeps MAX_KEPT under the open-file limit, less FD_RESERVE and one
  * descriptor per worker: past it idle kept connections would hold every
  * descriptor and accept() would fail (EMFILE).  Said when WEB_MAX_CONNECTIONS
  * was set; a default that does not fit is lowered quietly. */
@@ -527,14 +532,14 @@ fit_fd_limit(struct server *srv)
     room = (long)rl.rlim_cur - FD_RESERVE - srv->nworkers;
     if (room < 1)
         room = 1;
-    if (srv->max_conns <= room)
+    if (srv->max_kept <= room)
         return;
     if (web_config_get(srv->app, "WEB_MAX_CONNECTIONS") != NULL)
         web_log(srv->app, WEB_LOG_WARN,
                 "web: WEB_MAX_CONNECTIONS %ld does not fit the open-file limit (%ld): "
                 "keeping at most %ld FastCGI connections open",
-                srv->max_conns, (long)rl.rlim_cur, room);
-    srv->max_conns = room;
+                srv->max_kept, (long)rl.rlim_cur, room);
+    srv->max_kept = room;
 }
 
 static int
@@ -554,7 +559,7 @@ read_options(struct server *srv, struct web_err *err)
         web_config_long(srv->app, "WEB_GRACE_MS", WEBP_DEFAULT_GRACE_MS, 0,
                         24L * 3600 * 1000, &srv->grace_ms, err) != 0 ||
         web_config_long(srv->app, "WEB_MAX_CONNECTIONS", WEBP_DEFAULT_MAX_CONNECTIONS, 1,
-                        MAX_CONNECTIONS, &srv->max_conns, err) != 0)
+                        MAX_CONNECTIONS, &srv->max_kept, err) != 0)
         return -1;
     fit_fd_limit(srv);
     return 0;

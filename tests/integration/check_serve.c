@@ -701,8 +701,8 @@ START_TEST(test_keep_conn_sigterm_idle)
     log = read_file(&s, "server.log");
     ck_assert_msg(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
                   "exit status 0x%x, server log:\n%s", (unsigned)status, log);
-    /* The grace period is 10 s: nothing waited for it. */
-    ck_assert_msg(now_ms() - t0 < 3000, "exited %ld ms after SIGTERM", now_ms() - t0);
+    /* Well within the 10 s grace period: nothing waited for it. */
+    ck_assert_msg(now_ms() - t0 < 5000, "exited %ld ms after SIGTERM", now_ms() - t0);
     for (int i = 0; i < KEPT; i++) {
         ck_assert_msg(closed_within(fds[i], TIMEOUT_MS), "connection %d left open", i);
         close(fds[i]);
@@ -743,7 +743,7 @@ START_TEST(test_keep_conn_cap)
     for (int i = 0; i < 3; i++)
         close(fds[i]);
     log = read_file(&s, "server.log");
-    ck_assert_int_eq(count_lines(log, "warn: web: over 2 FastCGI connections open"), 1);
+    ck_assert_int_eq(count_lines(log, "warn: web: 2 FastCGI connections kept open"), 1);
     free(log);
     ck_assert_int_eq(kill(s.pid, SIGTERM), 0);
     ck_assert_int_eq(wait_exit(&s, TIMEOUT_MS), 0);
