@@ -6,7 +6,8 @@
  * the whole answer into jansson values (several allocations per string, a
  * hash table per object), walk the item to print it and free it all: the
  * bulk of a GET's CPU.  Here the answer is read once and the plain text
- * written as it goes, with one allocation for the output.
+ * written as it goes, into an output buffer sized once (it cannot outgrow
+ * the answer) plus a small one for the keys outside the item.
  *
  * The bytes written are those dynamo_item_to_json_text() makes of the item
  * dynamop_decode_body() parses (tests/unit/check_json_parse.c and

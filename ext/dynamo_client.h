@@ -209,7 +209,8 @@ DYNAMO_EXPORT int dynamo_get_item(struct dynamo_client *client, const char *tabl
  * dynamo_item_to_json_text() would make of dynamo_get_item()'s item (new:
  * free(); NUL-terminated, *LEN bytes when LEN is not NULL), or NULL when
  * the item is absent.  No jansson value is built: the answer's text is
- * turned into the plain text in one pass, about 10x cheaper.
+ * turned into the plain text in one pass, about 10x cheaper.  An answer
+ * that is not a typed item is DYNAMO_ERR_BAD_RESPONSE.
  */
 DYNAMO_EXPORT int dynamo_get_item_text(struct dynamo_client *client, const char *table,
                                        const json_t *key,

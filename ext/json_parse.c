@@ -228,8 +228,8 @@ put(struct dynamop_buf *buf, const char *at, const char *s, size_t n,
     return 0;
 }
 
-/* The rest of a string with escapes, from Q (on a '\\'), decoded into BUF
- * after the RUN bytes already read.  Returns the closing quote, or NULL. */
+/* A string with escapes, its content from START, decoded into BUF from Q
+ * (its first '\\') on.  Returns its closing quote, or NULL with F set. */
 static const char *
 decode_rest(const char *q, const char *end, const char *start, struct dynamop_buf *buf,
             struct dynamop_json_fault *f)

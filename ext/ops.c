@@ -114,7 +114,10 @@ dynamo_get_item_text(struct dynamo_client *c, const char *table, const json_t *k
     if (req != NULL)
         rc = dynamop_call_raw(c, "GetItem", req, decode_item_text, &t, err);
     json_decref(req);
-    *plain = t.plain;
+    if (plain != NULL)
+        *plain = t.plain;
+    else
+        dynamop_free(t.plain);
     if (len != NULL)
         *len = t.len;
     return rc;
