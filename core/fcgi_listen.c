@@ -5,9 +5,11 @@
  * the workers in fcgi.c accept only when epoll says a connection is there,
  * and one another worker or process took first gives EAGAIN, not a wait.
  */
+#include <arpa/inet.h>
 #include <errno.h>
-#include <fcgiapp.h>
 #include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -71,6 +73,53 @@ remove_stale_socket(const char *path, struct web_err *err)
     return 0;
 }
 
+/* socket + bind + listen on SA.  Done here rather than with libfcgi's
+ * FCGX_OpenSocket, which calls exit() when bind fails (a busy port would kill
+ * the process instead of returning WEB_ERR_LISTEN).  Returns the fd, or -1
+ * with ERR naming SHOWN. */
+static int
+bind_listen(const struct sockaddr *sa, socklen_t len, const char *shown, struct web_err *err)
+{
+    int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0), on = 1;
+
+    if (fd < 0) {
+        webp_err_set(err, WEB_ERR_LISTEN, "socket(%s): %s", shown, strerror(errno));
+        return -1;
+    }
+    if ((sa->sa_family == AF_INET &&
+         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0) ||
+        bind(fd, sa, len) != 0 || listen(fd, BACKLOG) != 0) {
+        webp_err_set(err, WEB_ERR_LISTEN, "listening on %s: %s", shown, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* The IPv4 address of HOST (HLEN bytes; empty: every address) into SIN. */
+static int
+resolve4(const char *host, size_t hlen, struct sockaddr_in *sin, const char *shown,
+         struct web_err *err)
+{
+    struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM}, *res;
+    char name[256];
+    int rc;
+
+    if (hlen == 0) {
+        sin->sin_addr.s_addr = htonl(INADDR_ANY);
+        return 0;
+    }
+    snprintf(name, sizeof(name), "%.*s", (int)hlen, host);
+    rc = getaddrinfo(name, NULL, &hints, &res);
+    if (rc != 0) {
+        webp_err_set(err, WEB_ERR_LISTEN, "WEB_LISTEN %s: %s", shown, gai_strerror(rc));
+        return -1;
+    }
+    sin->sin_addr = ((struct sockaddr_in *)res->ai_addr)->sin_addr;
+    freeaddrinfo(res);
+    return 0;
+}
+
 static int
 open_unix(struct webp_listener *l, const struct web_app *app, const char *path,
           struct web_err *err)
@@ -86,12 +135,12 @@ open_unix(struct webp_listener *l, const struct web_app *app, const char *path,
     }
     if (listen_mode(app, &mode, err) != 0 || remove_stale_socket(path, err) != 0)
         return -1;
-    l->fd = FCGX_OpenSocket(path, BACKLOG);
-    if (l->fd < 0) {
-        webp_err_set(err, WEB_ERR_LISTEN, "FCGX_OpenSocket(%s): %s", path,
-                     strerror(errno));
+    memset(&sa, 0, sizeof(sa));
+    sa.sun_family = AF_UNIX;
+    memcpy(sa.sun_path, path, strlen(path) + 1);
+    l->fd = bind_listen((struct sockaddr *)&sa, sizeof(sa), path, err);
+    if (l->fd < 0)
         return -1;
-    }
     l->unix_path = webp_strdup(path);
     if (l->unix_path == NULL) {
         unlink(path);
@@ -112,6 +161,7 @@ open_tcp(struct webp_listener *l, const char *addr, struct web_err *err)
 {
     const char *colon = strrchr(addr, ':');
     size_t hlen = colon ? (size_t)(colon - addr) : 0;
+    struct sockaddr_in sin = {.sin_family = AF_INET};
     char where[300];
     long port = 0;
     const char *p;
@@ -125,17 +175,14 @@ open_tcp(struct webp_listener *l, const char *addr, struct web_err *err)
                      "WEB_LISTEN: expected HOST:PORT or unix:PATH, got \"%s\"", where);
         return -1;
     }
-    if (hlen == 0 || (hlen == 1 && addr[0] == '*'))
-        snprintf(where, sizeof(where), ":%ld", port);
-    else
-        snprintf(where, sizeof(where), "%.*s:%ld", (int)hlen, addr, port);
-    l->fd = FCGX_OpenSocket(where, BACKLOG);
-    if (l->fd < 0) {
-        webp_err_set(err, WEB_ERR_LISTEN, "FCGX_OpenSocket(%s): %s", where,
-                     strerror(errno));
+    if (hlen == 1 && addr[0] == '*')
+        hlen = 0;
+    webp_escape(where, sizeof(where), addr, strlen(addr));
+    if (resolve4(addr, hlen, &sin, where, err) != 0)
         return -1;
-    }
-    return 0;
+    sin.sin_port = htons((uint16_t)port);
+    l->fd = bind_listen((struct sockaddr *)&sin, sizeof(sin), where, err);
+    return l->fd < 0 ? -1 : 0;
 }
 
 /* The socket inherited from spawn-fcgi or systemd. */
