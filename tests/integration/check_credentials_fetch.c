@@ -950,8 +950,6 @@ main(void)
     Suite *s = suite_create("credentials");
     TCase *tc = tcase_create("metadata servers");
     TCase *client = tcase_create("client");
-    SRunner *sr;
-    int failed;
 
     tcase_set_timeout(tc, 30);
     tcase_add_checked_fixture(tc, setup_shared, NULL);
@@ -969,9 +967,5 @@ main(void)
     tcase_add_test(client, test_client_signs_with_fetched_keys);
     tcase_add_test(client, test_client_expired_token_refreshes);
     suite_add_tcase(s, client);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return tu_run(s);
 }

@@ -756,8 +756,6 @@ main(void)
 {
     Suite *s = suite_create("serve");
     TCase *tc = tcase_create("serve");
-    SRunner *sr;
-    int failed;
 
     tcase_add_checked_fixture(tc, NULL, tu_leak_check);
     tcase_set_timeout(tc, 60);
@@ -767,9 +765,5 @@ main(void)
     tcase_add_test(tc, test_keep_conn_sigterm_idle);
     tcase_add_test(tc, test_keep_conn_cap);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return tu_run(s);
 }

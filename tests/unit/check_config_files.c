@@ -223,8 +223,6 @@ main(void)
 {
     Suite *s = suite_create("config_files");
     TCase *tc = tcase_create("data");
-    SRunner *sr;
-    int failed;
 
     tcase_add_checked_fixture(tc, NULL, tu_leak_check);
     tcase_set_timeout(tc, 60);
@@ -232,9 +230,5 @@ main(void)
     tcase_add_test(tc, test_bad_values);
     tcase_add_test(tc, test_good_file_starts);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return tu_run(s);
 }

@@ -247,8 +247,6 @@ main(void)
 {
     Suite *s = suite_create("log");
     TCase *tc = tcase_create("log");
-    SRunner *sr;
-    int failed;
 
     tcase_add_checked_fixture(tc, NULL, tu_leak_check);
     tcase_set_timeout(tc, 10);
@@ -260,9 +258,5 @@ main(void)
     tcase_add_test(tc, test_long_message_cut);
     tcase_add_test(tc, test_ctx_log_parts);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return tu_run(s);
 }
