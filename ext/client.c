@@ -176,6 +176,11 @@ dynamo_client_new(const struct dynamo_client_config *cfg, struct dynamo_err *err
                         cfg->max_attempts, MAX_ATTEMPTS_LIMIT);
         return NULL;
     }
+    if ((unsigned)cfg->transport >= DYNAMO_TRANSPORT_MAX) {
+        dynamop_err_set(err, DYNAMO_ERR_CONFIG, "transport %d is not a dynamo_transport",
+                        (int)cfg->transport);
+        return NULL;
+    }
     c = dynamop_calloc(1, sizeof(*c));
     if (c == NULL) {
         dynamop_err_nomem(err);
@@ -184,6 +189,7 @@ dynamo_client_new(const struct dynamo_client_config *cfg, struct dynamo_err *err
     c->max_attempts = cfg->max_attempts ? cfg->max_attempts : DEFAULT_MAX_ATTEMPTS;
     c->body.max = MAX_REQUEST_BYTES;
     c->retry_tokens = RETRY_QUOTA;
+    hopts.transport = cfg->transport;
     hopts.ca_bundle = cfg->ca_bundle;
     hopts.connect_timeout_ms =
         cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms : DEFAULT_CONNECT_TIMEOUT_MS;

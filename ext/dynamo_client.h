@@ -137,6 +137,16 @@ DYNAMO_EXPORT int dynamo_region_resolve(const struct dynamo_credentials_options 
 
 /* ---- the client ----------------------------------------------------- */
 
+/* How calls travel (DYNAMO_HTTP_TRANSPORT: "auto" or "curl"). */
+enum dynamo_transport {
+    /* http:// endpoints without a proxy in the environment (http_proxy,
+     * all_proxy, ALL_PROXY): the client's own HTTP/1.1, a third of
+     * libcurl's CPU per call; https:// and proxies: libcurl. */
+    DYNAMO_TRANSPORT_AUTO,
+    DYNAMO_TRANSPORT_CURL, /* libcurl for every endpoint */
+    DYNAMO_TRANSPORT_MAX
+};
+
 /* Options; every field may be left zero / NULL.  Strings are copied. */
 struct dynamo_client_config {
     const char *region;            /* NULL: "us-east-1" */
@@ -150,6 +160,7 @@ struct dynamo_client_config {
     long connect_timeout_ms;       /* 0: 3000 */
     long request_timeout_ms;       /* 0: 10000 */
     int max_attempts;              /* 0: 3 (first try included) */
+    enum dynamo_transport transport; /* 0: DYNAMO_TRANSPORT_AUTO */
 };
 
 struct dynamo_client;

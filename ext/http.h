@@ -1,7 +1,9 @@
 /*
- * http.h: the client's HTTP transport (private).  One libcurl easy handle per
- * client, so one keep-alive connection reused across calls; the client is
- * used by one thread at a time, so nothing here locks.
+ * http.h: the client's HTTP transport (private).  One keep-alive connection
+ * per client, reused across calls; the client is used by one thread at a
+ * time, so nothing here locks.  http.c picks the way per URL: the own
+ * HTTP/1.1 transport (http_plain.c) for http:// without a proxy, libcurl
+ * (http_curl.c) for https:// and proxies.
  */
 #ifndef DYNAMO_FCGI_EXT_HTTP_H
 #define DYNAMO_FCGI_EXT_HTTP_H
@@ -17,6 +19,7 @@
 #define DYNAMOP_HTTP_MAX_HEADERS 16
 
 struct dynamop_http_opts {
+    enum dynamo_transport transport;
     const char *ca_bundle;   /* NULL: the system CAs */
     long connect_timeout_ms; /* > 0 */
     long request_timeout_ms; /* > 0 */
@@ -64,5 +67,27 @@ int dynamop_http_post(struct dynamop_http *h, const char *url, const char *const
 
 /* TCP connections opened so far (a reused connection does not count). */
 long dynamop_http_connections(const struct dynamop_http *h);
+
+/* The two transports behind it, with the same contracts (the plain one
+ * takes http:// URLs only). */
+struct dynamop_curl;
+struct dynamop_curl *dynamop_curl_new(const struct dynamop_http_opts *opts,
+                                      struct dynamo_err *err);
+void dynamop_curl_free(struct dynamop_curl *h);
+int dynamop_curl_post(struct dynamop_curl *h, const char *url, const char *const *headers,
+                      size_t nheaders, const char *body, size_t body_len,
+                      struct dynamop_http_resp *resp, enum dynamop_http_fail *fail,
+                      struct dynamo_err *err);
+long dynamop_curl_connections(const struct dynamop_curl *h);
+
+struct dynamop_plain;
+struct dynamop_plain *dynamop_plain_new(const struct dynamop_http_opts *opts,
+                                        struct dynamo_err *err);
+void dynamop_plain_free(struct dynamop_plain *p);
+int dynamop_plain_post(struct dynamop_plain *p, const char *url, const char *const *headers,
+                       size_t nheaders, const char *body, size_t body_len,
+                       struct dynamop_http_resp *resp, enum dynamop_http_fail *fail,
+                       struct dynamo_err *err);
+long dynamop_plain_connections(const struct dynamop_plain *p);
 
 #endif /* DYNAMO_FCGI_EXT_HTTP_H */

@@ -134,6 +134,24 @@ read_long(const struct web_app *app, const char *key, long min, long max, long *
     return 0;
 }
 
+/* DYNAMO_HTTP_TRANSPORT: "auto" (the default) or "curl". */
+static int
+read_transport(struct dynamop_config *cfg, const struct web_app *app, struct dynamo_err *err)
+{
+    const char *v = get(app, "DYNAMO_HTTP_TRANSPORT");
+
+    if (v == NULL || strcmp(v, "auto") == 0) {
+        cfg->client.transport = DYNAMO_TRANSPORT_AUTO;
+    } else if (strcmp(v, "curl") == 0) {
+        cfg->client.transport = DYNAMO_TRANSPORT_CURL;
+    } else {
+        dynamop_err_set(err, DYNAMO_ERR_CONFIG,
+                        "DYNAMO_HTTP_TRANSPORT must be auto or curl, not '%s'", v);
+        return -1;
+    }
+    return 0;
+}
+
 static int
 read_limits(struct dynamop_config *cfg, const struct web_app *app, struct dynamo_err *err)
 {
@@ -146,7 +164,7 @@ read_limits(struct dynamop_config *cfg, const struct web_app *app, struct dynamo
                   &cfg->client.request_timeout_ms, err) != 0)
         return -1;
     cfg->client.max_attempts = (int)attempts;
-    return 0;
+    return read_transport(cfg, app, err);
 }
 
 int

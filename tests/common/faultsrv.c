@@ -274,6 +274,9 @@ write_head(int fd, long n, int status, const char *ctype, const char *body, size
     return write_all(fd, head, (size_t)hlen);
 }
 
+/* A string literal, its NUL left out. */
+#define write_lit(fd, lit) write_all((fd), (lit), sizeof(lit) - 1)
+
 /* A whole answer, head and BODY in one write.  Returns 0 or -1. */
 static int
 answer(int fd, long n, int status, const char *ctype, const char *body,
@@ -313,6 +316,32 @@ send_huge(int fd, long n)
     for (long sent = sizeof(start) - 1; sent < HUGE_BYTES; sent += (long)sizeof(chunk))
         if (write_all(fd, chunk, sizeof(chunk)) != 0)
             return;
+}
+
+/* BODY as a chunked answer N, in 7-byte chunks written one by one with a
+ * pause between, so the client sees the framing cut at every place. */
+static int
+send_chunked(int fd, long n, const char *body)
+{
+    size_t len = strlen(body);
+    char out[64];
+    int olen = snprintf(out, sizeof(out),
+                        "HTTP/1.1 200 OK\r\nx-amzn-RequestId: FAULT-%ld\r\n", n);
+    struct timespec pause = {0, 200000};
+
+    if (write_all(fd, out, (size_t)olen) != 0 ||
+        write_lit(fd, "Transfer-Encoding: chunked\r\n\r\n") != 0)
+        return -1;
+    for (size_t i = 0; i < len; i += 7) {
+        size_t k = len - i < 7 ? len - i : 7;
+
+        olen = snprintf(out, sizeof(out), "%zx%s\r\n", k, i == 0 ? ";ext=1" : "");
+        nanosleep(&pause, NULL);
+        if (write_all(fd, out, (size_t)olen) != 0 || write_all(fd, body + i, k) != 0 ||
+            write_lit(fd, "\r\n") != 0)
+            return -1;
+    }
+    return write_lit(fd, "0\r\nx-trailer: yes\r\n\r\n");
 }
 
 /* The step for the next request, advancing the script.  GEN is the child's
@@ -389,6 +418,19 @@ act(struct conn *c, long n, const struct shared_step *st)
         return 1;
     case FAULTSRV_HUGE:
         send_huge(c->fd, n);
+        return 0;
+    case FAULTSRV_CHUNKED:
+        return send_chunked(c->fd, n, body) == 0;
+    case FAULTSRV_CONTINUE:
+        return write_lit(c->fd, "HTTP/1.1 100 Continue\r\n\r\n") == 0 &&
+               answer(c->fd, n, 200, json, body, 0) == 0;
+    case FAULTSRV_UNTIL_CLOSE:
+        snprintf(buf, sizeof(buf), "HTTP/1.0 200 OK\r\nx-amzn-RequestId: FAULT-%ld\r\n\r\n%s",
+                 n, body);
+        write_all(c->fd, buf, strlen(buf));
+        return 0;
+    case FAULTSRV_BAD_HEAD:
+        write_lit(c->fd, "HTTP/1.1 2OO OK\r\n\r\n");
         return 0;
     default:
         return 0;

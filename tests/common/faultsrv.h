@@ -31,6 +31,14 @@ enum faultsrv_action {
     FAULTSRV_BAD_JSON,  /* 200 with a body that is not JSON (correct CRC) */
     FAULTSRV_STALL,     /* answer nothing until the client leaves (5 s at most) */
     FAULTSRV_HUGE,      /* 200 with a 40 MiB body, past the client's 32 MiB cap */
+    /* Well-formed answers in the HTTP/1.1 forms DynamoDB itself does not
+     * use but a proxy in front of it may; each carries the step's body. */
+    FAULTSRV_CHUNKED,    /* chunked, in small chunks and separate writes,
+                          * with a chunk extension and a trailer */
+    FAULTSRV_CONTINUE,   /* an interim 100 Continue, then the answer */
+    FAULTSRV_UNTIL_CLOSE, /* HTTP/1.0 without Content-Length: the body ends
+                          * when the connection does */
+    FAULTSRV_BAD_HEAD,   /* a status line that is not HTTP, then close */
     FAULTSRV_ACTION_MAX
 };
 

@@ -78,6 +78,16 @@ script_error(struct faultsrv *s, int status, const char *type, int times)
     faultsrv_script(s, &st, 1);
 }
 
+/* The transport the client cases run on: each case runs twice, on the
+ * client's own HTTP/1.1 (the default for http://) and on libcurl. */
+static enum dynamo_transport transport = DYNAMO_TRANSPORT_AUTO;
+
+static void
+use_curl(void)
+{
+    transport = DYNAMO_TRANSPORT_CURL;
+}
+
 static struct dynamo_client *
 client_timeout(const struct faultsrv *s, int max_attempts, long timeout_ms)
 {
@@ -91,6 +101,7 @@ client_timeout(const struct faultsrv *s, int max_attempts, long timeout_ms)
     cfg.max_attempts = max_attempts;
     cfg.request_timeout_ms = timeout_ms;
     cfg.connect_timeout_ms = 1000;
+    cfg.transport = transport;
     c = dynamo_client_new(&cfg, &err);
     ck_assert_msg(c != NULL, "dynamo_client_new: %s", err.text);
     return c;
@@ -230,6 +241,7 @@ static const struct fault faults[] = {
     {"stall past the timeout", STEP(FAULTSRV_STALL), DYNAMO_ERR_TIMEOUT, 1, 0, 0, ""},
     {"body past the 32 MiB cap", STEP(FAULTSRV_HUGE), DYNAMO_ERR_BAD_RESPONSE, 0, 0, 200,
      ""},
+    {"status line not HTTP", STEP(FAULTSRV_BAD_HEAD), DYNAMO_ERR_BAD_RESPONSE, 0, 0, 0, ""},
 };
 
 #define NFAULTS ((int)(sizeof(faults) / sizeof(faults[0])))
@@ -338,6 +350,57 @@ START_TEST(test_fault_then_success)
 }
 END_TEST
 
+/* ---- HTTP/1.1 forms a proxy may use ------------------------------------ */
+
+/* A well-formed answer in each form, and whether the connection stays. */
+static const struct {
+    enum faultsrv_action action;
+    int keeps_conn;
+} forms[] = {
+    {FAULTSRV_CHUNKED, 1},
+    {FAULTSRV_CONTINUE, 1},
+    {FAULTSRV_UNTIL_CLOSE, 0},
+};
+
+/* Each form delivers the whole item, twice in a row on the same client. */
+START_TEST(test_wire_forms)
+{
+    /* Long enough for a dozen chunks, with escapes and non-ASCII text. */
+    static const char item[] =
+        "{\"Item\":{\"id\":{\"S\":\"x\"},\"bio\":{\"S\":\"caf\u00e9 \\\"quoted\\\" "
+        "and a line\\nbreak, then more text to cut\"},\"n\":{\"N\":"
+        "\"12345678901234567890123456789012345678\"}}}";
+    struct faultsrv_step step = {forms[_i].action, 0, 0, NULL, item};
+    struct faultsrv s;
+    struct dynamo_client *c;
+
+    start_server(&s);
+    faultsrv_script(&s, &step, 1);
+    c = client_for(&s, 1);
+    for (int i = 0; i < 2; i++) {
+        struct dynamo_err err = {0};
+        json_t *key = json_pack("{s:{s:s}}", "id", "S", "x");
+        json_t *got = NULL;
+        char *text;
+
+        ck_assert_msg(dynamo_get_item(c, "t", key, NULL, &got, &err) == 0,
+                      "form %d: %s", _i, err.text);
+        json_decref(key);
+        text = json_dumps(got, JSON_SORT_KEYS | JSON_COMPACT | JSON_ENSURE_ASCII);
+        ck_assert_str_eq(text, "{\"bio\":{\"S\":\"caf\\u00E9 \\\"quoted\\\" and a line\\n"
+                               "break, then more text to cut\"},\"id\":{\"S\":\"x\"},"
+                               "\"n\":{\"N\":\"12345678901234567890123456789012345678\"}}");
+        free(text);
+        json_decref(got);
+    }
+    ck_assert_int_eq(faultsrv_requests(&s), 2);
+    ck_assert_int_eq(faultsrv_connections(&s), forms[_i].keeps_conn ? 1 : 2);
+    ck_assert_int_eq(dynamo_client_connections(c), faultsrv_connections(&s));
+    dynamo_client_free(c);
+    stop_server(&s);
+}
+END_TEST
+
 /* max_attempts N: exactly N requests, the first included. */
 START_TEST(test_max_attempts)
 {
@@ -386,7 +449,7 @@ START_TEST(test_connect_refused)
     ck_assert_int_eq(err.attempts, 3);
     ck_assert_int_eq(err.http_status, 0);
     ck_assert_str_eq(err.request_id, "");
-    ck_assert_msg(strstr(err.text, "curl_easy_perform") != NULL, "%s", err.text);
+    ck_assert_msg(strstr(err.text, "127.0.0.1") != NULL, "%s", err.text);
     ck_assert_int_eq(faultsrv_start(&s), 0);
     call_ok(c, "after the server started");
     ck_assert_int_eq(faultsrv_requests(&s), 1);
@@ -755,6 +818,7 @@ main(void)
 {
     Suite *s = suite_create("faults");
     TCase *client = tcase_create("client retries");
+    TCase *client_curl = tcase_create("client retries, libcurl");
     TCase *quota = tcase_create("quota and backoff");
     TCase *app = tcase_create("example app");
     SRunner *sr;
@@ -765,17 +829,21 @@ main(void)
         unsetenv(env_keys[i]);
     setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
 
-    tcase_set_timeout(client, 15);
-    tcase_add_loop_test(client, test_fault, 0, NFAULTS);
-    tcase_add_loop_test(client, test_fault_text, 0, NFAULTS);
-    tcase_add_loop_test(client, test_fault_then_success, 0,
-                        (int)(sizeof(passing) / sizeof(passing[0])));
-    tcase_add_test(client, test_max_attempts);
-    tcase_add_test(client, test_connect_refused);
-    tcase_add_test(client, test_keep_alive);
-    tcase_add_test(client, test_idle_connection_closed);
-    tcase_add_test(client, test_reset_on_reused_connection);
-    suite_add_tcase(s, client);
+    tcase_add_checked_fixture(client_curl, use_curl, NULL);
+    for (TCase *tc = client; tc != NULL; tc = tc == client ? client_curl : NULL) {
+        tcase_set_timeout(tc, 15);
+        tcase_add_loop_test(tc, test_fault, 0, NFAULTS);
+        tcase_add_loop_test(tc, test_fault_text, 0, NFAULTS);
+        tcase_add_loop_test(tc, test_fault_then_success, 0,
+                            (int)(sizeof(passing) / sizeof(passing[0])));
+        tcase_add_test(tc, test_max_attempts);
+        tcase_add_test(tc, test_connect_refused);
+        tcase_add_test(tc, test_keep_alive);
+        tcase_add_test(tc, test_idle_connection_closed);
+        tcase_add_test(tc, test_reset_on_reused_connection);
+        tcase_add_loop_test(tc, test_wire_forms, 0, (int)(sizeof(forms) / sizeof(forms[0])));
+        suite_add_tcase(s, tc);
+    }
 
     tcase_set_timeout(quota, 20);
     tcase_add_test(quota, test_retry_quota);
