@@ -2,9 +2,15 @@
 
 # Prints a free TCP port on 127.0.0.1: a random one that nothing answers on.
 free_port() {
-    local port i
+    local port i lo=32768 span
+    # Below the kernel's ephemeral range: a port there can be taken between
+    # this probe and the bind by the local end of any outgoing connection
+    # (the tests open thousands), which connect() cannot see.
+    read -r lo _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || lo=32768
+    span=$((lo - 10000))
+    [ "$span" -ge 2000 ] || span=20000
     for i in $(seq 1 200); do
-        port=$(( (RANDOM << 1 | RANDOM & 1) % 30000 + 20000 ))
+        port=$(( (RANDOM << 1 | RANDOM & 1) % span + 10000 ))
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
             echo "$port"
             return 0
