@@ -272,7 +272,7 @@ static int
 connect_server(struct dynamop_plain *p, long long deadline, enum dynamop_http_fail *fail,
                struct dynamo_err *err)
 {
-    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG};
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM};
     struct addrinfo *res, *ai;
     int rc, e = 0;
 

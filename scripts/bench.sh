@@ -35,6 +35,9 @@ WARM=${BENCH_WARMUP:-2}
 THREADS=${BENCH_THREADS:-2}
 CONNS=${BENCH_CONNECTIONS:-32}
 WORKERS=${BENCH_WORKERS:-2}
+# Against DynamoDB Local the app also runs with the README's setting for
+# routes that wait on DynamoDB: about 4 workers per core.
+DDB_WORKERS=${BENCH_DDB_WORKERS:-$((4 * $(nproc)))}
 ROUNDS=${BENCH_ROUNDS:-2}
 PY=/usr/bin/python3
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
@@ -56,7 +59,7 @@ have_boto3=1
 cleanup() {
     trap - EXIT INT TERM
     local name
-    for name in stub floor ddb; do
+    for name in stub floor ddb ddbw; do
         scripts/nginx.sh stop "$tmp/front-$name" 2>/dev/null
         stop_pid "$tmp/app-$name.pid"
     done
@@ -166,14 +169,14 @@ stub_phase_summary() {
 # deployed site config) in front; the URL base goes to $tmp/NAME.url, the
 # app's pid to $tmp/app-NAME.pid.
 start_front() {
-    local name=$1 bin=$2 backend=$3 fcgi http
+    local name=$1 bin=$2 backend=$3 workers=${4:-$WORKERS} fcgi http
     fcgi=$(free_port) && http=$(free_port) || return 1
     env -u AWS_SESSION_TOKEN -u AWS_ENDPOINT_URL -u AWS_ENDPOINT_URL_DYNAMODB \
         -u DYNAMO_TABLE_PREFIX -u WEB_CONFIG_FILE \
         DYNAMO_ENABLE_LOCAL=1 DYNAMO_LOCAL_HOST=127.0.0.1 DYNAMO_LOCAL_PORT="$backend" \
         DYNAMO_TABLES_FILE=app_skeleton/dynamo.conf AWS_REGION=us-east-1 \
         AWS_ACCESS_KEY_ID=AKIDBENCHMARK AWS_SECRET_ACCESS_KEY=bench-secret-key \
-        WEB_LISTEN="127.0.0.1:$fcgi" WEB_WORKERS="$WORKERS" \
+        WEB_LISTEN="127.0.0.1:$fcgi" WEB_WORKERS="$workers" \
         "$bin" serve >>"$tmp/app-$name.log" 2>&1 &
     echo $! >"$tmp/app-$name.pid"
     echo "http://127.0.0.1:$http" >"$tmp/$name.url"
@@ -314,7 +317,7 @@ phase_e2e_stub() {
 # on DynamoDB Local, DynamoDB Local loaded directly, and loaded directly on
 # as many connections as the app holds (one per worker).
 phase_ddb() {
-    local ddb url direct secs=$(((DUR + ROUNDS - 1) / ROUNDS)) i
+    local ddb url urlw direct secs=$(((DUR + ROUNDS - 1) / ROUNDS)) i
     [ "$have_wrk" = 1 ] || return 0
     say "DynamoDB Local: starting"
     if ! ddb=$(scripts/ddblocal.sh start "$tmp"); then
@@ -331,26 +334,32 @@ phase_ddb() {
         return 0
     fi
     if ! start_front ddb build/app_skeleton "$ddb" ||
-        ! url=$(cat "$tmp/ddb.url")/users/alice ||
+        ! start_front ddbw build/app_skeleton "$ddb" "$DDB_WORKERS" ||
+        ! url=$(cat "$tmp/ddb.url")/users/alice || ! urlw=$(cat "$tmp/ddbw.url")/users/alice ||
         ! expect_200 "$url" -X PUT --data-binary "$(build/bench/micro item)" ||
         ! expect_200 "$url"; then
         stop_front ddb
+        stop_front ddbw
         return 0
     fi
     say "DynamoDB Local: warming up its JVM (direct GetItem load)"
     run_wrk warm "$direct" $((WARM + 3)) bench/ddb-getitem.lua
     run_wrk warm "$url" "$WARM"
+    run_wrk warm "$urlw" "$WARM"
     say "end to end on DynamoDB Local and DynamoDB Local direct, $ROUNDS rounds of ${secs}s"
     for i in $(seq 1 "$ROUNDS"); do
         run_wrk ddb "$url" "$secs" "" "$tmp/app-ddb.pid"
         run_wrk direct "$direct" "$secs" bench/ddb-getitem.lua "$tmp/ddb.pid"
+        run_wrk ddbw "$urlw" "$secs" "" "$tmp/app-ddbw.pid"
         WRK_CONNS=$WORKERS run_wrk direct_w "$direct" $(((secs + 1) / 2)) \
             bench/ddb-getitem.lua
     done
     summarize ddb
+    summarize ddbw
     summarize direct
     summarize direct_w
     stop_front ddb
+    stop_front ddbw
     scripts/ddblocal.sh stop "$tmp"
 }
 
@@ -451,6 +460,11 @@ print_table() {
         "direct $(or_na "$(num direct_p50)") / $(or_na "$(num direct_p99)")" "" ""
     row "  app CPU us/req (user / sys)" "$(or_na "$(num ddb_cpu)") ($(or_na \
         "$(num ddb_user)") / $(or_na "$(num ddb_sys)"))" "" "" ""
+    row "  the same app with $DDB_WORKERS workers req/s" "$(or_na "$(num ddbw_rps)")" \
+        "direct $(or_na "$D")" "$(ratio "$(num ddbw_rps)" "$D" %.2f x)" \
+        ">= 0.7x: $(verdict "$(ratio "$(num ddbw_rps)" "$D") >= 0.7")"
+    row "    its p50 / p99 ms, app CPU us/req" "$(or_na "$(num ddbw_p50)") / $(or_na \
+        "$(num ddbw_p99)"), $(or_na "$(num ddbw_cpu)")" "" "" ""
     row "  vs Flask on DynamoDB Local req/s" "$(or_na "$d")" \
         "Flask ref $REF_FLASK_DDB_RPS" "$(ratio "$d" "$REF_FLASK_DDB_RPS" %.1f x)" ""
     row "DynamoDB Local direct GetItem/s" "$(or_na "$D")" "issue ref $REF_DDB_DIRECT" \
