@@ -22,6 +22,9 @@ declare -A probe=(
     [clang]=/usr/bin/clang
     [libclang-rt-dev]=$(compgen -G '/usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a' |
         head -1)
+    # The reference client check_interop compares against (and make bench
+    # measures), under Debian's /usr/bin/python3, which it brings along.
+    [python3-boto3]=/usr/lib/python3/dist-packages/boto3/__init__.py
 )
 # The curl headers live under the multiarch folder or directly under include/.
 [ -e /usr/include/curl/curl.h ] && probe[libcurl4-openssl-dev]=/usr/include/curl/curl.h
