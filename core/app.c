@@ -24,6 +24,7 @@ web_app_new(const char *name, struct web_err *err)
     }
     atomic_init(&app->live_ctx, 0);
     atomic_init(&app->serving, 0);
+    atomic_init(&app->log_max, -1);
     return app;
 }
 

@@ -119,9 +119,8 @@ webp_ctx_log_request(struct web_ctx *ctx, char *buf, size_t size)
 {
     size_t len = 0, i;
 
-    if (size == 0)
-        return;
-    buf[0] = '\0';
+    if (size > 0)
+        buf[0] = '\0';
     for (i = 0; ctx != NULL && i < ctx->nslots; i++) {
         const struct web_ext *ext = ctx->app->exts[i];
         char part[256];
@@ -129,6 +128,10 @@ webp_ctx_log_request(struct web_ctx *ctx, char *buf, size_t size)
 
         if (ext->log_request == NULL)
             continue;
+        if (size == 0) { /* no access line: the hook only moves its marks */
+            ext->log_request(ctx, ctx->slots[i], ext->self, NULL, 0);
+            continue;
+        }
         part[0] = '\0';
         ext->log_request(ctx, ctx->slots[i], ext->self, part, sizeof(part));
         part[sizeof(part) - 1] = '\0';

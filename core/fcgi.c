@@ -553,6 +553,7 @@ read_options(struct server *srv, struct web_err *err)
     if (cores > MAX_WORKERS)
         cores = MAX_WORKERS;
     if (webp_log_level(srv->app, &level, err) != 0 ||
+        (atomic_store(&srv->app->log_max, (int)level), 0) ||
         webp_max_body(srv->app, &srv->max_body, err) != 0 ||
         web_config_long(srv->app, "WEB_WORKERS", cores, 1, MAX_WORKERS, &srv->nworkers,
                         err) != 0 ||
@@ -729,6 +730,7 @@ web_app_serve(struct web_app *app, struct web_err *err)
             rc = run(&srv, err);
     }
     server_close(&srv);
+    atomic_store(&app->log_max, -1);
     atomic_store(&app->serving, 0);
     return rc;
 }

@@ -325,8 +325,14 @@ log_access(const struct web_req *req, struct web_ctx *ctx, int status,
 {
     char method[48], path[512], extra[512];
     const char *uri = req->uri ? req->uri : "-";
-    long long us = elapsed_us(t0);
+    long long us;
 
+    if (!webp_log_enabled(req->app, WEB_LOG_INFO)) {
+        /* The hooks still move their marks (see below), writing nothing. */
+        webp_ctx_log_request(ctx, NULL, 0);
+        return;
+    }
+    us = elapsed_us(t0);
     webp_escape(method, sizeof(method), req->method ? req->method : "-",
                 req->method ? strlen(req->method) : 1);
     webp_escape(path, sizeof(path), uri, strcspn(uri, "?"));

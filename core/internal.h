@@ -62,6 +62,8 @@ void webp_err_nomem(struct web_err *err);
 
 /* ---- logging (log.c) ----------------------------------------------------- */
 extern const char *const webp_log_level_names[WEB_LOG_MAX];
+/* Would web_log(APP, LEVEL, ...) write a line? */
+int webp_log_enabled(const struct web_app *app, enum web_log_level level);
 /* APP's WEB_LOG_LEVEL into *OUT (WEB_LOG_INFO when unset or APP is NULL).
  * 0, or -1 + ERR (WEB_ERR_CONFIG) for an unknown level; *OUT is then info. */
 int webp_log_level(const struct web_app *app, enum web_log_level *out,
@@ -231,6 +233,11 @@ struct web_app {
     size_t ext_cap;
     atomic_int live_ctx; /* contexts pushed and not popped yet */
     atomic_int serving;  /* web_app_serve is running */
+    /* WEB_LOG_LEVEL as read when serving started, or -1: read it at each
+     * web_log (outside web_app_serve, where the config may still change).
+     * Saves a config lookup and, past it, the access line's formatting on
+     * every request. */
+    atomic_int log_max;
 };
 /* Index of EXT in APP's registry, or -1. */
 long webp_app_ext_index(const struct web_app *app, const struct web_ext *ext);
@@ -239,7 +246,8 @@ long webp_app_ext_index(const struct web_app *app, const struct web_ext *ext);
 /* Fills BUF (SIZE bytes, NUL-terminated) with what the log_request hooks of
  * CTX's extensions add to an access-log line, in registration order, each
  * part preceded by a space; "" when none adds anything.  A part that does
- * not fit is dropped whole. */
+ * not fit is dropped whole.  SIZE 0 (BUF may be NULL): no line is written,
+ * the hooks are called with NULL, 0. */
 void webp_ctx_log_request(struct web_ctx *ctx, char *buf, size_t size);
 
 /* ---- requests and responses (request.c) -------------------------------- */

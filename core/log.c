@@ -81,10 +81,25 @@ append_escaped(char *line, size_t len, const char *msg, int cut)
     return len;
 }
 
+int
+webp_log_enabled(const struct web_app *app, enum web_log_level level)
+{
+    int max = app != NULL ? atomic_load(&app->log_max) : -1;
+
+    if (max < 0) {
+        enum web_log_level m;
+
+        /* An unknown WEB_LOG_LEVEL logs at info: web_app_serve refuses to
+         * start with one, so it only reaches here from other callers. */
+        webp_log_level(app, &m, NULL);
+        max = (int)m;
+    }
+    return (int)level <= max;
+}
+
 void
 web_log(const struct web_app *app, enum web_log_level level, const char *fmt, ...)
 {
-    enum web_log_level max;
     char msg[MSG_MAX], line[LINE_MAX_BYTES];
     va_list ap;
     size_t len;
@@ -92,10 +107,7 @@ web_log(const struct web_app *app, enum web_log_level level, const char *fmt, ..
 
     if ((int)level < 0 || level >= WEB_LOG_MAX)
         level = WEB_LOG_ERROR;
-    /* An unknown WEB_LOG_LEVEL logs at info: web_app_serve refuses to start
-     * with one, so it only reaches here from other callers. */
-    webp_log_level(app, &max, NULL);
-    if (level > max || fmt == NULL)
+    if (!webp_log_enabled(app, level) || fmt == NULL)
         return;
     va_start(ap, fmt);
     n = vsnprintf(msg, sizeof(msg), fmt, ap);

@@ -141,7 +141,9 @@ struct web_ext {
      * request served over FastCGI in CTX, with the extension's STATE (NULL
      * when it never stored one): writes a short NUL-terminated text, e.g.
      * "dynamo=1call/350us conn=0", into BUF (SIZE bytes) to be appended to
-     * the request's access-log line; an empty text adds nothing. */
+     * the request's access-log line; an empty text adds nothing.  When the
+     * access log is off (WEB_LOG_LEVEL below info), BUF is NULL and SIZE 0:
+     * the hook only notes that a request ended. */
     void (*log_request)(struct web_ctx *ctx, void *state, void *self, char *buf,
                         size_t size);
 };

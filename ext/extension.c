@@ -56,6 +56,10 @@ log_request(struct web_ctx *ctx, void *state, void *self, char *buf, size_t size
     if (st == NULL || st->client == NULL)
         return;
     dynamo_client_stats(st->client, &now);
+    if (size == 0) { /* no line this time: only the marks move */
+        st->logged = now;
+        return;
+    }
     if (now.calls == st->logged.calls && now.connections == st->logged.connections)
         return;
     if (now.retries > st->logged.retries)

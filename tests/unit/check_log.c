@@ -191,14 +191,17 @@ log_a(struct web_ctx *ctx, void *state, void *self, char *buf, size_t size)
     snprintf(buf, size, "a=%s", state ? (const char *)state : "none");
 }
 
+/* Calls of log_empty without a line to write to (BUF NULL, SIZE 0). */
+static int empty_unlogged;
+
 static void
 log_empty(struct web_ctx *ctx, void *state, void *self, char *buf, size_t size)
 {
     (void)ctx;
     (void)state;
     (void)self;
-    (void)buf;
-    (void)size;
+    if (buf == NULL && size == 0)
+        empty_unlogged++;
 }
 
 static void
@@ -236,6 +239,11 @@ START_TEST(test_ctx_log_parts)
     ck_assert_str_eq(buf, " a=yes");
     webp_ctx_log_request(ctx, buf, 2);
     ck_assert_str_eq(buf, "");
+    /* No line (the access log is off): every hook still hears of the
+     * request, with nothing to write to. */
+    empty_unlogged = 0;
+    webp_ctx_log_request(ctx, NULL, 0);
+    ck_assert_int_eq(empty_unlogged, 1);
     *web_ctx_slot(ctx, &ea) = NULL;
     web_ctx_pop(ctx);
     web_app_free(app);
