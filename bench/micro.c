@@ -8,6 +8,12 @@
  *   micro getitem-text PORT     the same with dynamo_get_item_text (the item
  *                               as plain JSON text, what GET /users/<name>
  *                               sends)
+ *   micro raw PORT              the machine's floor for any client: the bytes
+ *                               of one signed GetItem request written again
+ *                               and again on one connection with write(2),
+ *                               each answer read with read(2) up to its
+ *                               Content-Length; no signing, no encoding, no
+ *                               decoding
  *   micro answer                prints the GetItem answer the stub returns
  *   micro item                  prints the fixture item as plain JSON
  *
@@ -22,11 +28,16 @@
  * (ext/sigv4.h, ext/response.h, ext/json_parse.h) exactly as the client
  * calls them.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "dynamo_client.h"
 #include "json_parse.h"
@@ -330,6 +341,89 @@ out:
     return rc;
 }
 
+/* ---- the raw round trip ------------------------------------------------- */
+
+struct raw_case {
+    int fd;
+    char req[2048];
+    size_t len;
+    char buf[16384];
+};
+
+static int
+run_raw(void *arg)
+{
+    struct raw_case *c = arg;
+    size_t got = 0, want = 0;
+
+    if (write(c->fd, c->req, c->len) != (ssize_t)c->len)
+        return -1;
+    while (want == 0 || got < want) {
+        ssize_t n = read(c->fd, c->buf + got, sizeof(c->buf) - 1 - got);
+        const char *end, *cl;
+
+        if (n <= 0)
+            return -1;
+        got += (size_t)n;
+        c->buf[got] = '\0';
+        if (want == 0 && (end = strstr(c->buf, "\r\n\r\n")) != NULL) {
+            if ((cl = strstr(c->buf, "Content-Length: ")) == NULL)
+                return -1;
+            want = (size_t)(end + 4 - c->buf) + strtoul(cl + 16, NULL, 10);
+        }
+    }
+    return 0;
+}
+
+/* The raw floor on the stub at PORT: the request is a copy of what the
+ * client sends for the same GetItem (its signature is not checked by the
+ * stub), so the bytes on the wire match the getitem figures. */
+static int
+bench_raw(const char *port)
+{
+    static const char body[] = "{\"TableName\":\"" BENCH_TABLE "\",\"Key\":{\"username\":"
+                               "{\"S\":\"" BENCH_USER "\"}}}";
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(port))};
+    struct raw_case *c = calloc(1, sizeof(*c));
+    int one = 1, rc = -1, n;
+    struct result r;
+
+    if (c == NULL)
+        return -1;
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    n = snprintf(c->req, sizeof(c->req),
+                 "POST / HTTP/1.1\r\nContent-Type: application/x-amz-json-1.0\r\n"
+                 "Host: 127.0.0.1:%s\r\nX-Amz-Date: 20240601T083000Z\r\n"
+                 "X-Amz-Target: DynamoDB_20120810.GetItem\r\nAuthorization: AWS4-HMAC-SHA256 "
+                 "Credential=AKIDBENCHMARK/20240601/us-east-1/dynamodb/aws4_request, "
+                 "SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature="
+                 "0000000000000000000000000000000000000000000000000000000000000000\r\n"
+                 "Content-Length: %zu\r\n\r\n%s",
+                 port, sizeof(body) - 1, body);
+    c->len = (size_t)n;
+    c->fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (c->fd < 0 || setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) != 0 ||
+        connect(c->fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+        perror("micro: raw: connect");
+        goto out;
+    }
+    for (int i = 0; i < 1000; i++)
+        if (run_raw(c) != 0)
+            goto out;
+    if (measure(run_raw, c, 100, &r) != 0)
+        goto out;
+    printf("raw_cpu_us %.2f\nraw_user_us %.2f\nraw_sys_us %.2f\nraw_wall_us %.2f\n",
+           r.cpu_ns / 1e3, r.user_ns / 1e3, r.sys_ns / 1e3, r.wall_ns / 1e3);
+    rc = 0;
+out:
+    if (rc != 0)
+        fputs("micro: raw round trip failed\n", stderr);
+    if (c->fd >= 0)
+        close(c->fd);
+    free(c);
+    return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -354,6 +448,8 @@ main(int argc, char **argv)
         rc = bench_getitem(argv[2], 0);
     } else if (strcmp(mode, "getitem-text") == 0 && argc > 2) {
         rc = bench_getitem(argv[2], 1);
+    } else if (strcmp(mode, "raw") == 0 && argc > 2) {
+        rc = bench_raw(argv[2]);
     } else if (strcmp(mode, "answer") == 0) {
         if ((answer = getitem_answer()) == NULL)
             return 1;
@@ -366,7 +462,7 @@ main(int argc, char **argv)
     } else {
         fputs(
             "usage: micro pure | sigv4 | encode | decode | decode-text | getitem PORT | "
-            "getitem-text PORT | answer | item\n",
+            "getitem-text PORT | raw PORT | answer | item\n",
             stderr);
         return 2;
     }

@@ -278,6 +278,7 @@ phase_client() {
     mark client
     build/bench/micro getitem "$stub_port" >>"$res" || say "micro getitem failed"
     build/bench/micro getitem-text "$stub_port" >>"$res" || say "micro getitem-text failed"
+    build/bench/micro raw "$stub_port" >>"$res" || say "micro raw failed"
     if [ "$have_boto3" = 1 ]; then
         say "boto3 GetItem on the stub"
         mark boto3
@@ -419,6 +420,11 @@ print_table() {
         "$(ratio "$b" "$t" %.0f "x less")" \
         "<= 15 us: $(verdict "${t:-n/a} <= 15"); >= 100x: $(verdict \
             "$(ratio "$b" "$t") >= 100")"
+    row "raw round trip CPU us/call (stub)" "$(or_na "$(num raw_cpu_us)")" \
+        "client as text $(or_na "$t")" "$(ratio "$t" "$(num raw_cpu_us)" %.2f x)" \
+        "(floor of any client: write + read, nothing else)"
+    row "  user / sys us/call" "$(or_na "$(num raw_user_us)") / $(or_na \
+        "$(num raw_sys_us)")" "" "" ""
     row "boto3 GetItem CPU us/call (stub)" "$(or_na "$b")" "issue ref $REF_BOTO3_US" \
         "$(ratio "$b" "$REF_BOTO3_US" %.2f x)" "(machine calibration)"
     row "SigV4 signature ns (key cached)" "$(or_na "$sig")" \
