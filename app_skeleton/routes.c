@@ -257,9 +257,10 @@ reply_page(struct web_resp *resp, const json_t *items, const json_t *next,
            const char *attr)
 {
     struct dynamo_err err = {0};
-    const char *cursor =
-        json_string_value(json_object_get(json_object_get(next, attr), "S"));
-    json_t *cur = cursor ? json_string(cursor) : json_null();
+    const json_t *key = json_object_get(json_object_get(next, attr), "S");
+    /* By length: a key written by another client may hold U+0000. */
+    json_t *cur =
+        key ? json_stringn(json_string_value(key), json_string_length(key)) : json_null();
     char *tail = json_dumps(cur, JSON_ENCODE_ANY);
     size_t cap = 64 + (tail ? strlen(tail) : 0), len = 0, i;
     char *out = malloc(cap);

@@ -45,6 +45,8 @@ with_entries(const struct batch_kind *k, json_t *template, json_t *list)
 
     if (!k->keyed || list == NULL)
         return list;
+    /* Shallow: json_copy inserts keys by strlen, which is right for the
+     * top level's member names; the values below are shared as they are. */
     v = json_copy(template);
     if (v == NULL || json_object_set_new(v, "Keys", list) != 0) {
         json_decref(v);
@@ -197,11 +199,10 @@ run_batch(struct dynamo_client *c, const struct batch_kind *k, const json_t *req
         *unprocessed = NULL;
     if (!valid_items(k, request_items, err))
         return -1;
-    pending = json_deep_copy(request_items);
-    if (pending == NULL) {
-        dynamop_err_nomem(err);
+    /* Keys kept whole: the items' attribute names may hold U+0000. */
+    pending = dynamop_json_deep_copy(request_items, err);
+    if (pending == NULL)
         return -1;
-    }
     while (json_object_size(pending) > 0) {
         if (partial && ++rounds > BATCH_MAX_ROUNDS) {
             dynamop_err_set(err, DYNAMO_ERR_THROTTLED, "%s: items still unprocessed after "

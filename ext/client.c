@@ -16,6 +16,7 @@
 #include "convert.h"
 #include "credentials.h"
 #include "http.h"
+#include "json_parse.h"
 #include "internal.h"
 #include "response.h"
 #include "sigv4.h"
@@ -448,7 +449,7 @@ attempt_once(struct dynamo_client *c, const char *operation, const char *body, s
         if (*retry == DYNAMOP_RETRY_NO && err != NULL && credentials_renewed(c, err))
             *retry = DYNAMOP_RETRY_TRANSIENT; /* signed again with the fresh credentials */
         if (error_body != NULL)
-            *error_body = json_loadb(resp.body, resp.body_len, 0, NULL);
+            *error_body = dynamop_json_parse(resp.body, resp.body_len, NULL);
     } else {
         rc = decode(resp.body, resp.body_len, out, err);
     }

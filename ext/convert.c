@@ -340,6 +340,7 @@ dynamop_typed_split(const json_t *typed, enum dynamop_type_tag *tag, const json_
 {
     const json_t *v;
     const char *key;
+    size_t klen;
     int t, ok;
 
     if (!json_is_object(typed) || json_object_size(typed) != 1) {
@@ -348,8 +349,12 @@ dynamop_typed_split(const json_t *typed, enum dynamop_type_tag *tag, const json_
         return -1;
     }
     key = json_object_iter_key(dynamop_iter(typed));
+    klen = json_object_iter_key_len(dynamop_iter(typed));
     *value = v = json_object_iter_value(dynamop_iter(typed));
-    for (t = 0; t < DYNAMOP_TAG_MAX && strcmp(key, dynamop_tag_names[t]) != 0; t++)
+    /* By length: a key may hold a NUL, and "S\u0000x" is no tag. */
+    for (t = 0; t < DYNAMOP_TAG_MAX && (strlen(dynamop_tag_names[t]) != klen ||
+                                        memcmp(key, dynamop_tag_names[t], klen) != 0);
+         t++)
         continue;
     if (t == DYNAMOP_TAG_MAX) {
         dynamop_path_err(err, DYNAMO_ERR_BAD_RESPONSE, path, NULL,
@@ -432,11 +437,10 @@ plain_members(struct plain_walk *w, const json_t *v, int depth, int nested)
     for (it = dynamop_iter(v); it != NULL; it = json_object_iter_next((json_t *)v, it)) {
         const char *key = json_object_iter_key(it);
         size_t klen = json_object_iter_key_len(it);
-        const char *why =
-            klen == 0                 ? "empty attribute name"
-            : klen > DYNAMOP_MAX_NAME ? "attribute name longer than 65535 bytes"
-            : memchr(key, 0, klen)    ? "attribute name contains a NUL character"
-                                      : NULL;
+        const char *why = klen == 0 ? "empty attribute name"
+                          : klen > DYNAMOP_MAX_NAME
+                              ? "attribute name longer than 65535 bytes"
+                              : NULL;
 
         if (why != NULL) { /* named by the enclosing path */
             dynamop_path_err(w->err, DYNAMO_ERR_INVALID, &w->path, NULL, "%s", why);
@@ -510,13 +514,8 @@ static json_t *
 plain_string(struct plain_walk *w, const json_t *v)
 {
     const char *s = json_string_value(v);
-    size_t len = json_string_length(v);
+    size_t len = json_string_length(v); /* S may hold U+0000 */
 
-    if (memchr(s, 0, len) != NULL) {
-        dynamop_path_err(w->err, DYNAMO_ERR_INVALID, &w->path, NULL,
-                         "string contains a NUL character (\\u0000)");
-        return NULL;
-    }
     if (plain_size(w, len) != 0)
         return NULL;
     return dynamop_typed_new("S", json_stringn_nocheck(s, len));

@@ -18,7 +18,8 @@
  *   nesting, reals past a double's range;
  * - string content without escapes is copied as it is: it cannot hold a
  *   byte the emitter escapes; escapes are decoded and written again the
- *   emitter's way (dynamop_json_escape_char);
+ *   emitter's way (dynamop_json_escape_char), so "\u0000" (U+0000, which
+ *   S values, set members and attribute names may hold) stays "\u0000";
  * - N and NS elements are their decoded strings, checked against the number
  *   grammar; BOOL and NULL their literals; L and M recurse (32 levels at
  *   most, as in the emitter); SS and BS are arrays of strings.

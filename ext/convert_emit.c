@@ -3,11 +3,12 @@
  *
  * N is written as its exact text (checked against the RFC 8259 number
  * grammar, so the output is always valid JSON), B as its base64 string, SS
- * and BS as arrays of strings, NS as an array of numbers.  Strings are
- * escaped minimally: '"', '\\' and control characters (\b \f \n \r \t, else
- * \u00xx); everything else, UTF-8 included, is copied as is.  Text
- * produced by dynamo_item_from_json_text() in that form comes back byte for
- * byte.
+ * and BS as arrays of strings, NS as an array of numbers.  Strings and
+ * names are written by their length and escaped minimally: '"', '\\' and
+ * control characters (\b \f \n \r \t, else \u00xx: a NUL, which S values,
+ * set members and attribute names may hold, is \u0000); everything else,
+ * UTF-8 included, is copied as is.  Text produced by
+ * dynamo_item_from_json_text() in that form comes back byte for byte.
  *
  * The output grows by doubling up to DYNAMOP_MAX_TEXT (16 MiB): a 400 KB
  * item cannot come near it, so reaching it means the input is not an item

@@ -7,9 +7,10 @@
  * exactly as written.
  *
  * Decisions:
- * - "\u0000" is refused.  DynamoDB would store the NUL, but everything
- *   downstream (json_string_value(), the app's handlers, log lines) reads
- *   strings as NUL-terminated C strings and would silently cut them short.
+ * - "\u0000" is a NUL byte, in a value or an attribute name, as DynamoDB
+ *   stores it: strings and names are built with their length (json_stringn,
+ *   json_object_setn), so nothing downstream that keeps lengths cuts them
+ *   (dynamo_client.h says so to the caller).
  * - Syntax errors read "line L, column C: reason" and fill err->line and
  *   err->col (1-based; columns count UTF-8 characters).  Errors about a
  *   value (DynamoDB's limits) read "attribute 'a.b[2]': reason"; they fill

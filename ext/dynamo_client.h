@@ -7,6 +7,15 @@
  * ({"name": {"S": "alice"}}), with converters to and from plain JSON that keep
  * numbers' decimal text exactly.
  *
+ * Strings may hold U+0000, as DynamoDB's do (S values, SS members,
+ * attribute and map names): they are jansson strings with a length.  Where
+ * a value or a name may hold one, read it with json_string_length() and
+ * json_object_iter_key_len() / json_object_getn(), not with strlen() of
+ * json_string_value() or json_object_iter_key(), and make it with
+ * json_stringn() / json_object_setn().  Beware jansson's json_deep_copy(),
+ * json_copy(), json_object_update() and json_equal(), which take object
+ * keys only up to a NUL (jansson 2.14).
+ *
  * Conventions: a fallible call returns 0 / -1 or NULL and fills an optional
  * struct dynamo_err (the first error set is kept; zero it before use).
  * Returned json_t pointers are new references unless the comment says
@@ -343,9 +352,10 @@ DYNAMO_EXPORT int dynamo_wait_table(struct dynamo_client *client, const char *ta
 
 /* Checks a typed item (or key) as DynamoDB would, before sending it: type
  * tags and their values, numbers (38 digits, magnitude 1E-130 to 1E+126),
- * sets (not empty, no duplicates), base64 binaries, empty names, nesting
- * (32 levels), size (400 KB).  Returns 0, or -1 with DYNAMO_ERR_INVALID
- * naming the attribute's path.  The item operations call it themselves. */
+ * sets (not empty, no duplicates), base64 binaries, attribute names (1 to
+ * 65535 bytes), nesting (32 levels), size (400 KB).  Returns 0, or -1 with
+ * DYNAMO_ERR_INVALID naming the attribute's path.  The item operations call it
+ * themselves. */
 DYNAMO_EXPORT int dynamo_item_validate(const json_t *item, struct dynamo_err *err);
 
 /* ---- plain JSON <-> typed form -------------------------------------- */
@@ -354,14 +364,16 @@ DYNAMO_EXPORT int dynamo_item_validate(const json_t *item, struct dynamo_err *er
  * Parses TEXT (LEN bytes), a plain JSON object, straight into a typed item:
  * strings -> S, numbers -> N (their exact text), true/false -> BOOL,
  * null -> NULL, arrays -> L, objects -> M.  Numbers are never rounded: the
- * text is kept as written.  Returns a new reference, or NULL with ERR
+ * text is kept as written; "\u0000" is a NUL byte in the string or name,
+ * kept with its length.  Returns a new reference, or NULL with ERR
  * (DYNAMO_ERR_INVALID) naming the line, column and reason.
  */
 DYNAMO_EXPORT json_t *dynamo_item_from_json_text(const char *text, size_t len,
                                                  struct dynamo_err *err);
 /* The reverse: a typed item (M form) as plain JSON text, compact, with N
- * emitted as its exact text, B as its base64 string, sets as arrays.
- * New: free() the result. */
+ * emitted as its exact text, B as its base64 string, sets as arrays; a NUL
+ * in a string or name is written \u0000, so the text's only NUL byte is
+ * its terminator.  New: free() the result. */
 DYNAMO_EXPORT char *dynamo_item_to_json_text(const json_t *item, struct dynamo_err *err);
 /* One plain jansson value -> typed ({"S": ...}); integers and reals become N
  * (reals with 17 significant digits: use the text form for exact decimals). */

@@ -79,6 +79,17 @@ void dynamop_err_copy(struct dynamo_err *dst, const struct dynamo_err *src);
  * "Signature=" value: each becomes "***".  ERR must not be NULL. */
 void dynamop_err_redact(struct dynamo_err *err, const char *const *secrets, size_t n);
 
+/* ---- request values (json_copy.c, json_emit.c) ------------------------- */
+/* Containers nested deeper than this in a request are refused: DynamoDB's
+ * 32 levels of L / M are 64 JSON levels, plus a transaction's framing.  It
+ * also stands for a cycle check. */
+#define DYNAMOP_MAX_NESTING 128
+
+/* A deep copy of V that keeps every object key whole, U+0000 and all
+ * (json_deep_copy cuts keys at a NUL).  New, or NULL with ERR set:
+ * DYNAMO_ERR_NOMEM, or _INVALID past DYNAMOP_MAX_NESTING levels. */
+json_t *dynamop_json_deep_copy(const json_t *v, struct dynamo_err *err);
+
 /* ---- backoff (backoff.c) ---------------------------------------------- */
 /* A full-jitter delay for retry ATTEMPT (1 = first retry): uniform in
  * [0, min(CAP_MS, BASE_MS * 2^ATTEMPT)). */

@@ -17,10 +17,6 @@
 
 #include "convert.h"
 
-/* Containers nested deeper than this are refused: DynamoDB's 32 levels of
- * L / M are 64 JSON levels, plus a transaction's framing. */
-#define MAX_NESTING 128
-
 struct dumper {
     struct dynamop_buf *out;
     struct dynamo_err *err;
@@ -149,10 +145,10 @@ dump_value(struct dumper *D, const json_t *v, int depth)
     switch (json_typeof(v)) {
     case JSON_OBJECT:
     case JSON_ARRAY:
-        if (depth >= MAX_NESTING) {
+        if (depth >= DYNAMOP_MAX_NESTING) {
             dynamop_err_set(D->err, DYNAMO_ERR_INVALID,
                             "request nested deeper than %d levels (or circular)",
-                            MAX_NESTING);
+                            DYNAMOP_MAX_NESTING);
             return -1;
         }
         return json_is_object(v) ? dump_object(D, v, depth + 1)

@@ -8,19 +8,26 @@
  * builds the same values from spans of the input (a string without escapes
  * is copied once, straight into jansson), in about a tenth of that.
  *
- * What it accepts is what json_loadb(text, len, JSON_REJECT_DUPLICATES)
- * accepts, value for value (json_equal), and tests/unit/check_json_parse.c
- * and fuzz/fuzz_json_parse.c hold it to that:
+ * What it accepts is what json_loadb(text, len, JSON_REJECT_DUPLICATES |
+ * JSON_ALLOW_NUL) accepts, value for value (the same bytes once dumped),
+ * and tests/unit/check_json_parse.c and fuzz/fuzz_json_parse.c hold it to
+ * that:
  * - an object or an array at the top, and nothing after it but whitespace;
  * - nesting: a value deeper than JSON_PARSER_MAX_DEPTH (2048) is refused;
  * - strings: well-formed UTF-8, no raw control characters, escapes as
- *   section 7 lists them, surrogates only in pairs, no "\u0000";
+ *   section 7 lists them, surrogates only in pairs; "\u0000" is a NUL
+ *   byte inside the string, which keeps its length (json_string_length):
+ *   DynamoDB stores strings holding U+0000 and answers them escaped so;
  * - numbers: section 6's grammar; integers as json_integer, the rest as
  *   json_real through strtod, a real past a double's range refused;
  * - duplicate keys refused (checked before the value is read, as there).
- * Two deliberate differences:
+ * Three deliberate differences:
  * - an integer that does not fit a json_int_t becomes a json_real; jansson
  *   refuses it ("too big integer");
+ * - a key holding "\u0000" is kept, with its length (json_object_setn, read
+ *   back with json_object_iter_key_len / json_object_getn); jansson refuses
+ *   it even with JSON_ALLOW_NUL ("NUL byte in object key not supported"),
+ *   but DynamoDB takes such attribute names;
  * - a NUL byte right after a number or a literal ("[1\0]") is refused;
  *   jansson skips it (its stream takes the pushed-back NUL for an empty
  *   buffer and reads on).
@@ -177,8 +184,6 @@ unicode_escape(const char *at, const char *end, char out[4], size_t *n,
         cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
         q += 6;
     }
-    if (cp == 0)
-        return fault(f, at, "\\u0000 is not allowed (a NUL would cut C strings)"), NULL;
     *n = utf8_put(cp, out);
     return q;
 }

@@ -132,9 +132,9 @@ void dynamop_json_string_fault(const char *q, const char *end,
 
 /*
  * Decodes the escape at Q (on its '\\'; RFC 8259 section 7) into OUT as
- * UTF-8, *N bytes; a surrogate pair is one code point.  "\u0000" is
- * refused, as jansson refuses it without JSON_ALLOW_NUL (and a NUL would
- * cut C strings).  Returns the byte after the escape, or NULL with F set.
+ * UTF-8, *N bytes; a surrogate pair is one code point, "\u0000" a NUL byte
+ * (callers keep lengths).  Returns the byte after the escape, or NULL with
+ * F set.
  */
 const char *dynamop_json_escape(const char *q, const char *end, char out[4], size_t *n,
                                 struct dynamop_json_fault *f);
@@ -169,13 +169,16 @@ struct dynamop_json_error {
 
 /*
  * Parses LEN bytes of JSON text as json_loadb(TEXT, LEN,
- * JSON_REJECT_DUPLICATES, ...) does, about ten times faster: an object or an
- * array at the top, nesting at most JSON_PARSER_MAX_DEPTH, strings checked
- * (UTF-8, escapes, no "\u0000"), integers as json_integer, other numbers as
- * json_real, duplicate keys refused.  Deliberate differences (json_parse.c):
- * an integer too big for a json_int_t is a json_real here (jansson refuses
- * it); a NUL byte after a number or a literal is refused (jansson skips it).  New
- * reference, or NULL with *ERROR set (ERROR may be NULL).
+ * JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, ...) does, about ten times
+ * faster: an object or an array at the top, nesting at most
+ * JSON_PARSER_MAX_DEPTH, strings checked (UTF-8, escapes; "\u0000" kept as
+ * a NUL byte, strings and keys carry their length), integers as
+ * json_integer, other numbers as json_real, duplicate keys refused.
+ * Deliberate differences (json_parse.c): an integer too big for a
+ * json_int_t is a json_real here (jansson refuses it); a key holding
+ * "\u0000" is kept (jansson refuses it); a NUL byte after a number or a
+ * literal is refused (jansson skips it).  New reference, or NULL with
+ * *ERROR set (ERROR may be NULL).
  */
 json_t *dynamop_json_parse(const char *text, size_t len,
                            struct dynamop_json_error *error);

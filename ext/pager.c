@@ -36,6 +36,9 @@ dynamo_page(struct dynamo_client *c, const char *operation, const json_t *reques
     *next = NULL;
     if (!valid_operation(operation, err) || !json_is_object(request))
         return -1;
+    /* Shallow: json_copy inserts keys by strlen, which is right for the
+     * request's member names; the values below (keys, expression values,
+     * whose names may hold U+0000) are shared as they are. */
     req = json_copy((json_t *)request);
     if (req == NULL || (start != NULL &&
                         json_object_set(req, "ExclusiveStartKey", (json_t *)start) != 0)) {
@@ -69,9 +72,14 @@ dynamo_pager_new(struct dynamo_client *c, const char *operation, const json_t *r
     if (!valid_operation(operation, err) || !json_is_object(request))
         return NULL;
     p = dynamop_calloc(1, sizeof(*p));
-    if (p == NULL || (p->request = json_deep_copy(request)) == NULL) {
-        dynamop_free(p);
+    if (p == NULL) {
         dynamop_err_nomem(err);
+        return NULL;
+    }
+    /* Keys kept whole: the names in ExclusiveStartKey and in expression
+     * values may hold U+0000. */
+    if ((p->request = dynamop_json_deep_copy(request, err)) == NULL) {
+        dynamop_free(p);
         return NULL;
     }
     p->client = c;

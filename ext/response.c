@@ -152,20 +152,45 @@ retry_for(const char *type, long status)
     return DYNAMOP_RETRY_NO;
 }
 
+/* The string M as text into BUF (SIZE bytes, cut to fit), each NUL written
+ * \u0000: a message may echo an item's strings, which may hold U+0000. */
+static const char *
+message_text(const json_t *m, char *buf, size_t size)
+{
+    const char *s = json_string_value(m);
+    size_t len = json_string_length(m), o = 0;
+
+    for (size_t i = 0; i < len; i++) {
+        size_t n = s[i] == '\0' ? 6 : 1;
+
+        if (o + n >= size)
+            break;
+        memcpy(buf + o, s[i] == '\0' ? "\\u0000" : s + i, n);
+        o += n;
+    }
+    buf[o] = '\0';
+    return buf;
+}
+
 enum dynamop_retry
 dynamop_decode_error(long status, const char *body, size_t len, const char *request_id,
                      struct dynamo_err *err)
 {
-    json_t *json = len > 0 ? json_loadb(body, len, 0, NULL) : NULL;
+    /* The answers' own parser: it takes the U+0000 an echoed item may hold,
+     * in its strings and its names, so __type is never lost for one. */
+    json_t *json = len > 0 ? dynamop_json_parse(body, len, NULL) : NULL;
     const char *type = "", *message = NULL;
+    char text[sizeof(err->text)];
     enum dynamop_retry retry;
 
     if (json_is_object(json)) {
         const char *t = json_string_value(json_object_get(json, "__type"));
-        const char *m = json_string_value(json_object_get(json, "message"));
+        const json_t *m = json_object_get(json, "message");
 
         type = t != NULL ? short_type(t) : "";
-        message = m != NULL ? m : json_string_value(json_object_get(json, "Message"));
+        if (!json_is_string(m))
+            m = json_object_get(json, "Message");
+        message = json_is_string(m) ? message_text(m, text, sizeof(text)) : NULL;
     }
     retry = retry_for(type, status);
     if (err != NULL && err->code == DYNAMO_OK) {

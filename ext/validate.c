@@ -3,10 +3,12 @@
  *
  * DynamoDB refuses, with a ValidationException after a round trip, what can
  * be seen locally: a malformed typed value, a number outside its range or
- * precision, an empty set or one with duplicates, an empty attribute name,
- * nesting deeper than 32 levels, an item over 400 KB ("Item sizes and
- * formats" and "Supported data types" in the DynamoDB developer guide).
- * Refusing them here costs no request and names the attribute's path.
+ * precision, an empty set or one with duplicates, an attribute name empty
+ * or over 65535 bytes, nesting deeper than 32 levels, an item over 400 KB
+ * ("Item sizes and formats" and "Supported data types" in the DynamoDB
+ * developer guide).  Refusing them here costs no request and names the
+ * attribute's path.  Strings and names are read by their length: they may
+ * hold U+0000, which DynamoDB stores like any other character.
  */
 #include <string.h>
 
@@ -68,6 +70,17 @@ is_base64(const char *s, size_t len)
     return 1;
 }
 
+/* 1 when strings A and B hold the same bytes: compared by length, since
+ * they may hold U+0000 ("a\0b" and "a\0c" differ). */
+static int
+same_string(const json_t *a, const json_t *b)
+{
+    size_t len = json_string_length(a);
+
+    return len == json_string_length(b) &&
+           memcmp(json_string_value(a), json_string_value(b), len) == 0;
+}
+
 /* A set: not empty, no duplicates, each element valid for its type. */
 static int
 check_set(struct check *c, const json_t *set, enum dynamop_type_tag tag)
@@ -82,7 +95,7 @@ check_set(struct check *c, const json_t *set, enum dynamop_type_tag tag)
         size_t len = json_string_length(e);
 
         for (size_t j = 0; j < i; j++)
-            if (json_equal(e, json_array_get(set, j)))
+            if (same_string(e, json_array_get(set, j)))
                 return fail(c, "a set cannot hold the same value twice");
         if (tag == DYNAMOP_TAG_NS && check_number(c, s, len) != 0)
             return -1;
@@ -104,8 +117,10 @@ check_members(struct check *c, const json_t *obj, int depth)
         int rc;
 
         dynamop_path_key(&c->path, json_object_iter_key(it), klen);
-        rc = klen == 0 ? fail(c, "attribute name is empty")
-                       : add_size(c, klen + (depth > 0 ? 1 : 0));
+        /* Any bytes, U+0000 included, 1 to 65535 of them. */
+        rc = klen == 0                 ? fail(c, "attribute name is empty")
+             : klen > DYNAMOP_MAX_NAME ? fail(c, "attribute name longer than 65535 bytes")
+                                       : add_size(c, klen + (depth > 0 ? 1 : 0));
         if (rc == 0)
             rc = check_value(c, json_object_iter_value(it), depth);
         c->path.n--;

@@ -48,6 +48,35 @@ tu_json_live(void)
 }
 
 int
+tu_json_equal(const json_t *a, const json_t *b)
+{
+    size_t i;
+    void *it;
+
+    if (a == NULL || b == NULL || json_typeof(a) != json_typeof(b))
+        return a == b;
+    if (json_is_array(a)) {
+        if (json_array_size(a) != json_array_size(b))
+            return 0;
+        for (i = 0; i < json_array_size(a); i++)
+            if (!tu_json_equal(json_array_get(a, i), json_array_get(b, i)))
+                return 0;
+        return 1;
+    }
+    if (!json_is_object(a))
+        return json_equal(a, b); /* strings by length */
+    if (json_object_size(a) != json_object_size(b))
+        return 0;
+    for (it = json_object_iter((json_t *)a); it != NULL;
+         it = json_object_iter_next((json_t *)a, it))
+        if (!tu_json_equal(json_object_iter_value(it),
+                           json_object_getn(b, json_object_iter_key(it),
+                                            json_object_iter_key_len(it))))
+            return 0;
+    return 1;
+}
+
+int
 tu_run(Suite *s)
 {
     SRunner *sr = srunner_create(s);

@@ -7,6 +7,8 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 /* The environment variable NAME; aborts the test program when unset, so a
  * suite that needs a server fails rather than skips without it. */
 const char *tu_env(const char *name);
@@ -39,6 +41,12 @@ const char *tu_http_header(const struct tu_http *r, const char *name, char *buf,
  * of jansson's blocks are not freed.  Call before any value is made. */
 void tu_json_count_allocs(void);
 long tu_json_live(void);
+
+/* json_equal(A, B), but with object keys compared by their length: jansson
+ * 2.14's json_equal looks keys up only up to a NUL, so it tells
+ * {"a\u0000b": 1} and {"a": 1} alike and two equal objects with a key
+ * "a\u0000" apart.  1 when equal (two NULLs are). */
+int tu_json_equal(const json_t *a, const json_t *b);
 
 /* Runs every test of S in Check's fork mode, frees it, and returns the
  * process exit code: 0 when all passed. */

@@ -37,7 +37,7 @@ static json_t *
 body_json(const struct tu_http *r)
 {
     json_error_t jerr;
-    json_t *j = json_loads(r->body, JSON_DECODE_INT_AS_REAL, &jerr);
+    json_t *j = json_loads(r->body, JSON_DECODE_INT_AS_REAL | JSON_ALLOW_NUL, &jerr);
 
     ck_assert_msg(j != NULL, "not JSON (%s): %s", jerr.text, r->body);
     return j;
@@ -62,7 +62,8 @@ START_TEST(test_put_get_round_trip)
 {
     const char *doc = "{\"email\":\"a@example.com\",\"age\":42,\"tags\":[\"x\"],"
                       "\"score\":2.50,\"big\":12345678901234567890123456789012345678,"
-                      "\"ok\":true,\"none\":null,\"nested\":{\"l\":[1,{\"u\":\"\\u00e9\"}]}}";
+                      "\"ok\":true,\"none\":null,\"nested\":{\"l\":[1,{\"u\":\"\\u00e9\"}]},"
+                      "\"nul\":\"x\\u0000y\"}";
     struct tu_http r = request("PUT", "/users/alice", doc);
     json_t *sent, *got;
 
@@ -78,7 +79,9 @@ START_TEST(test_put_get_round_trip)
      * plain decimal: 2.50 comes back as 2.5). */
     ck_assert_msg(strstr(r.body, "12345678901234567890123456789012345678") != NULL, "%s",
                   r.body);
-    sent = json_loads(doc, JSON_DECODE_INT_AS_REAL, NULL);
+    /* U+0000 is stored and written back escaped, the string whole. */
+    ck_assert_msg(strstr(r.body, "\"nul\":\"x\\u0000y\"") != NULL, "%s", r.body);
+    sent = json_loads(doc, JSON_DECODE_INT_AS_REAL | JSON_ALLOW_NUL, NULL);
     json_object_set_new(sent, "username", json_string("alice"));
     got = body_json(&r);
     ck_assert_msg(json_equal(sent, got), "GET returned %s", r.body);
@@ -304,7 +307,6 @@ static const struct {
     {"invalid UTF-8", "{\"a\":\"\xff\xfe\"}", 0},
     {"overlong UTF-8", "{\"a\":\"\xc0\xaf\"}", 0},
     {"lone surrogate escape", "{\"a\":\"\\ud800\"}", 0},
-    {"NUL escape", "{\"a\":\"x\\u0000y\"}", 0},
     {"raw NUL byte", "{\"a\":\"x\0y\"}", 11},
     {"raw control character", "{\"a\":\"\x01\"}", 0},
     {"text after the object", "{\"a\":1} {}", 0},

@@ -271,6 +271,77 @@ START_TEST(test_client_batches)
 }
 END_TEST
 
+/* Names and strings holding U+0000 go through the calls that copy the
+ * caller's request (batches, the pager) whole: jansson's json_deep_copy
+ * would cut "a\0b" to "a".  An error answer echoing them is understood. */
+START_TEST(test_client_nul_batches_and_pages)
+{
+    struct dynamo_client *c = new_client();
+    struct dynamo_err err = {0};
+    json_t *puts = json_array(), *keys = json_array(), *items, *resp = NULL, *scan, *m;
+    struct dynamo_pager *pager;
+    const json_t *item, *v;
+    char name[64], id[8] = "id\0_";
+    int seen = 0;
+
+    tu_unique("it-nul", name, sizeof(name));
+    make_table(c, name);
+    for (int i = 0; i < 3; i++) {
+        json_t *it;
+
+        id[3] = (char)('0' + i);
+        m = json_object();
+        json_object_setn_new(m, "k\0", 2, json_pack("{s:s%}", "S", "v\0", (size_t)2));
+        it = json_pack("{s:{s:s%}, s:{s:o}}", "id", "S", id, (size_t)4, "m", "M", m);
+        json_object_setn_new(it, "a\0b", 3, json_pack("{s:s%}", "S", "x\0y", (size_t)3));
+        json_array_append_new(puts, json_pack("{s:{s:o}}", "PutRequest", "Item", it));
+        json_array_append_new(keys, json_pack("{s:{s:s%}}", "id", "S", id, (size_t)4));
+    }
+    items = json_pack("{s:o}", name, puts);
+    ck_assert_msg(dynamo_batch_write(c, items, NULL, &err) == 0, "write: %s", err.text);
+    json_decref(items);
+    items = json_pack("{s:{s:o, s:b}}", name, "Keys", keys, "ConsistentRead", 1);
+    ck_assert_msg(dynamo_batch_get(c, items, &resp, NULL, &err) == 0, "get: %s", err.text);
+    json_decref(items);
+    ck_assert_int_eq(json_array_size(json_object_get(resp, name)), 3);
+    item = json_array_get(json_object_get(resp, name), 0);
+    ck_assert_uint_eq(json_object_size(item), 3);
+    v = json_object_get(json_object_getn(item, "a\0b", 3), "S");
+    ck_assert_msg(v != NULL && json_string_length(v) == 3 &&
+                      memcmp(json_string_value(v), "x\0y", 3) == 0,
+                  "attribute 'a\\0b' not read back whole");
+    json_decref(resp);
+    /* A filter on a map value with a NUL key, one item a page. */
+    m = json_object();
+    json_object_setn_new(m, "k\0", 2, json_pack("{s:s%}", "S", "v\0", (size_t)2));
+    scan = json_pack("{s:s, s:i, s:s, s:{s:{s:o}}}", "TableName", name, "Limit", 1,
+                     "FilterExpression", "m = :m", "ExpressionAttributeValues", ":m", "M",
+                     m);
+    pager = dynamo_pager_new(c, "Scan", scan, &err);
+    ck_assert_ptr_nonnull(pager);
+    json_decref(scan);
+    while ((item = dynamo_pager_next(pager, &err)) != NULL) {
+        v = json_object_get(json_object_get(item, "id"), "S");
+        ck_assert_uint_eq(json_string_length(v), 4);
+        seen++;
+    }
+    ck_assert_msg(err.code == DYNAMO_OK, "pager: %s", err.text);
+    ck_assert_int_eq(seen, 3);
+    dynamo_pager_free(pager);
+    /* An error answer that echoes such an item keeps its __type. */
+    items = json_pack("{s:s, s:{s:{s:s%}}, s:s, s:s}", "TableName", name, "Item", "id", "S",
+                      id, (size_t)4, "ConditionExpression", "attribute_not_exists(id)",
+                      "ReturnValuesOnConditionCheckFailure", "ALL_OLD");
+    ck_assert_ptr_null(dynamo_call(c, "PutItem", items, &err));
+    ck_assert_msg(err.code == DYNAMO_ERR_CONDITION_FAILED, "%s", err.text);
+    ck_assert_str_eq(err.type, "ConditionalCheckFailedException");
+    json_decref(items);
+    memset(&err, 0, sizeof(err));
+    ck_assert_int_eq(dynamo_delete_table(c, name, &err), 0);
+    dynamo_client_free(c);
+}
+END_TEST
+
 START_TEST(test_client_transactions)
 {
     struct dynamo_client *c = new_client();
@@ -632,6 +703,7 @@ main(void)
     tcase_add_test(client, test_client_errors);
     tcase_add_test(client, test_client_update_delete_and_pages);
     tcase_add_test(client, test_client_batches);
+    tcase_add_test(client, test_client_nul_batches_and_pages);
     tcase_add_test(client, test_client_transactions);
     tcase_add_test(client, test_client_segments_and_ttl);
     tcase_add_test(client, test_client_unreachable);

@@ -15,6 +15,7 @@
  * plain decimal notation: "-2.50" comes back "-2.5", "1E+2" "100", "1E-130"
  * as "0.000...01".  And between the two clients, by text: boto3 and this
  * client must read the very same typed item, numbers' text included.
+ * Strings and names are compared by their length: they may hold U+0000.
  */
 #include <check.h>
 #include <ctype.h>
@@ -28,6 +29,7 @@
 #include <unistd.h>
 
 #include "dynamo_client.h"
+#include "json_parse.h"
 #include "testutil.h"
 
 extern char **environ;
@@ -151,25 +153,26 @@ boto3_put(const char *cmd, const char *table, const char *text, size_t len)
     close(fd);
 }
 
-/* KEY read back through boto3: its typed item (new), or NULL when absent. */
+/* KEY read back through boto3: its typed item (new), or NULL when absent.
+ * Its text is read with this library's JSON parser (checked against
+ * jansson's in check_json_parse): jansson refuses a key holding "\u0000",
+ * and attribute names may. */
 static json_t *
 boto3_get(const char *table, const json_t *key)
 {
     char *key_text = json_dumps(key, JSON_COMPACT), *out;
-    json_error_t jerr;
-    json_t *item;
+    struct dynamop_json_error e;
+    json_t *item = NULL;
 
     ck_assert_ptr_nonnull(key_text);
     out = boto3("get", table, key_text, -1);
-    item = json_loads(out, JSON_DECODE_ANY, &jerr);
-    ck_assert_msg(item != NULL, "interop.py get printed no JSON (%s): %.500s", jerr.text,
-                  out);
+    if (strcmp(out, "null\n") != 0) {
+        item = dynamop_json_parse(out, strlen(out), &e);
+        ck_assert_msg(item != NULL, "interop.py get printed no JSON (%s): %.500s", e.text,
+                      out);
+    }
     free(out);
     free(key_text);
-    if (json_is_null(item)) {
-        json_decref(item);
-        return NULL;
-    }
     return item;
 }
 
@@ -404,8 +407,12 @@ same_value(const json_t *a, const json_t *b, const char *path, char *why, size_t
         return differ(why, n, path, "not a typed value");
     ta = json_object_iter_key(json_object_iter((json_t *)a));
     tb = json_object_iter_key(json_object_iter((json_t *)b));
-    va = json_object_get(a, ta);
-    vb = json_object_get(b, tb);
+    va = json_object_iter_value(json_object_iter((json_t *)a));
+    vb = json_object_iter_value(json_object_iter((json_t *)b));
+    /* A tag never holds a NUL: one that does is no tag. */
+    if (strlen(ta) != json_object_iter_key_len(json_object_iter((json_t *)a)) ||
+        strlen(tb) != json_object_iter_key_len(json_object_iter((json_t *)b)))
+        return differ(why, n, path, "a type tag holds a NUL");
     if (strcmp(ta, tb) != 0)
         return differ(why, n, path, "type %s, read back as %s", ta, tb);
     if (strcmp(ta, "S") == 0 || strcmp(ta, "N") == 0 || strcmp(ta, "B") == 0)
@@ -435,30 +442,54 @@ same_value(const json_t *a, const json_t *b, const char *path, char *why, size_t
     return 1;
 }
 
-/* 1 when items (or M values) A and B have the same attribute names and
- * values; else 0 with WHY. */
+/* PATH.NAME (NAME: LEN bytes, a NUL and other control bytes written \xNN)
+ * into OUT (SIZE bytes, cut to fit). */
+static void
+sub_path(char *out, size_t size, const char *path, const char *name, size_t len)
+{
+    size_t o = (size_t)snprintf(out, size, "%s.", path);
+
+    for (size_t i = 0; i < len && o + 5 < size; i++) {
+        unsigned char c = (unsigned char)name[i];
+
+        if (c < 0x20)
+            o += (size_t)snprintf(out + o, size - o, "\\x%02x", c);
+        else
+            out[o++] = (char)c;
+    }
+    out[o < size ? o : size - 1] = '\0';
+}
+
+/* 1 when items (or M values) A and B have the same attribute names, byte
+ * for byte, and values; else 0 with WHY. */
 static int
 same_item(const json_t *a, const json_t *b, const char *path, char *why, size_t n)
 {
-    const char *name;
-    json_t *va;
     char sub[1024];
+    void *it;
 
     if (!json_is_object(a) || !json_is_object(b))
         return differ(why, n, path, "not an object");
-    json_object_foreach((json_t *)a, name, va)
-    {
-        snprintf(sub, sizeof(sub), "%s.%s", path, name);
-        if (json_object_get(b, name) == NULL)
+    for (it = json_object_iter((json_t *)a); it != NULL;
+         it = json_object_iter_next((json_t *)a, it)) {
+        const char *name = json_object_iter_key(it);
+        size_t len = json_object_iter_key_len(it);
+        const json_t *vb = json_object_getn(b, name, len);
+
+        sub_path(sub, sizeof(sub), path, name, len);
+        if (vb == NULL)
             return differ(why, n, sub, "not read back");
-        if (!same_value(va, json_object_get(b, name), sub, why, n))
+        if (!same_value(json_object_iter_value(it), vb, sub, why, n))
             return 0;
     }
-    json_object_foreach((json_t *)b, name, va)
-    {
-        if (json_object_get(a, name) == NULL)
-            return differ(why, n, path, "attribute \"%s\" read back, never written",
-                          name);
+    for (it = json_object_iter((json_t *)b); it != NULL;
+         it = json_object_iter_next((json_t *)b, it)) {
+        const char *name = json_object_iter_key(it);
+        size_t len = json_object_iter_key_len(it);
+
+        sub_path(sub, sizeof(sub), path, name, len);
+        if (json_object_getn(a, name, len) == NULL)
+            return differ(why, n, sub, "read back, never written");
     }
     return 1;
 }
@@ -549,13 +580,14 @@ every_type_key(const char *pk)
     return json_pack("{s:{s:s}, s:{s:s}}", "pk", "B", pk, "sk", "N", SORT_KEY_READ);
 }
 
-/* Fails the test with both texts when items A and B differ in any byte. */
+/* Fails the test with both texts when items A and B differ in any byte
+ * (keys compared whole: json_equal stops them at a NUL). */
 static void
 assert_same_text(const json_t *a, const json_t *b, const char *what)
 {
     char *x, *y;
 
-    if (json_equal(a, b))
+    if (tu_json_equal(a, b))
         return;
     x = json_dumps(a, JSON_COMPACT | JSON_SORT_KEYS);
     y = json_dumps(b, JSON_COMPACT | JSON_SORT_KEYS);
@@ -637,32 +669,96 @@ START_TEST(test_boto3_writes_this_client_reads)
 }
 END_TEST
 
-/* The one string this client does not take: DynamoDB and boto3 take U+0000
- * inside an S, this client's JSON parser refuses "\u0000" (a NUL would cut
- * the C strings it hands out).  Such an item is an error naming why, never
- * a string silently cut short. */
-START_TEST(test_boto3_nul_in_string_refused)
+/* ---- strings holding U+0000, both ways ------------------------------ */
+
+/* {"S": the LEN bytes at S}, new. */
+static json_t *
+nul_s(const char *s, size_t len)
+{
+    return json_pack("{s:s%}", "S", s, len);
+}
+
+/* An item whose strings and names hold U+0000, which DynamoDB stores: in
+ * its key (ID, LEN bytes), an S, an S of NULs only, SS members that differ
+ * only after a NUL (and one that is their prefix), names "n" and "n\0" side
+ * by side, a name that is a NUL, map keys, nested in L and M.  New. */
+static json_t *
+nul_item(const char *id, size_t len)
+{
+    json_t *item = json_object(), *m = json_object(), *deep = json_object();
+
+    json_object_set_new(item, "id", nul_s(id, len));
+    json_object_set_new(item, "s", nul_s("a\0b", 3));
+    json_object_set_new(item, "zeros", nul_s("\0\0", 2));
+    json_object_set_new(item, "ss", json_pack("{s:[s%,s%,s,s%]}", "SS", "a\0b", (size_t)3,
+                                              "a\0c", (size_t)3, "a", "\0", (size_t)1));
+    json_object_set_new(item, "n", nul_s("plain name", 10));
+    json_object_setn_new(item, "n\0", 2, nul_s("a name with a NUL", 17));
+    json_object_setn_new(item, "\0", 1, json_pack("{s:s}", "N", "1"));
+    json_object_setn_new(deep, "\0\0", 2, nul_s("x\0", 2));
+    json_object_setn_new(m, "k\0", 2,
+                         json_pack("{s:[o,{s:o}]}", "L", nul_s("\0", 1), "M", deep));
+    json_object_set_new(item, "m", json_pack("{s:o}", "M", m));
+    return item;
+}
+
+/* Reads the NUL item of TABLE back (check_read_back), and checks that the
+ * plain text writes each NUL as \u0000. */
+static void
+check_nul_read_back(struct dynamo_client *c, const char *table, const char *id, size_t len)
+{
+    struct dynamo_item_opts strong = {.consistent_read = 1};
+    struct dynamo_err err = {0};
+    json_t *item = nul_item(id, len), *key = json_pack("{s:o}", "id", nul_s(id, len));
+    char *plain = NULL;
+
+    check_read_back(c, table, key, item);
+    ck_assert_msg(dynamo_get_item_text(c, table, key, &strong, &plain, NULL, &err) == 0,
+                  "get text: %s", err.text);
+    ck_assert_ptr_nonnull(plain);
+    ck_assert_msg(strstr(plain, "\"s\":\"a\\u0000b\"") != NULL &&
+                      strstr(plain, "\"n\\u0000\":\"a name with a NUL\"") != NULL &&
+                      strstr(plain, "\"k\\u0000\":[\"\\u0000\",{\"\\u0000\\u0000\":\"x\\u0000\"}]") !=
+                          NULL,
+                  "%s", plain);
+    free(plain);
+    json_decref(key);
+    json_decref(item);
+}
+
+START_TEST(test_nul_this_client_writes_boto3_reads)
 {
     struct dynamo_client *c = new_client();
     struct dynamo_err err = {0};
-    static const char text[] =
-        "{\"id\": {\"S\": \"nul\"}, \"s\": {\"S\": \"a\\u0000b\"}}";
-    json_t *key = json_pack("{s:{s:s}}", "id", "S", "nul"), *item = NULL;
-    char table[64], *plain = NULL;
+    json_t *item = nul_item("c\0key", 5);
+    char table[64];
 
     tu_unique("it-interop", table, sizeof(table));
     make_table(c, table, "id", "S", NULL, NULL);
-    boto3_put("put", table, text, strlen(text));
-    ck_assert_int_eq(dynamo_get_item(c, table, key, NULL, &item, &err), -1);
-    ck_assert_int_eq(err.code, DYNAMO_ERR_BAD_RESPONSE);
-    ck_assert_msg(strstr(err.text, "\\u0000") != NULL, "%s", err.text);
-    ck_assert_ptr_null(item);
-    memset(&err, 0, sizeof(err));
-    ck_assert_int_eq(dynamo_get_item_text(c, table, key, NULL, &plain, NULL, &err), -1);
-    ck_assert_int_eq(err.code, DYNAMO_ERR_BAD_RESPONSE);
-    ck_assert_ptr_null(plain);
+    ck_assert_msg(dynamo_put_item(c, table, item, NULL, NULL, &err) == 0, "put: %s",
+                  err.text);
+    check_nul_read_back(c, table, "c\0key", 5);
     drop_table(c, table);
-    json_decref(key);
+    json_decref(item);
+    dynamo_client_free(c);
+}
+END_TEST
+
+START_TEST(test_nul_boto3_writes_this_client_reads)
+{
+    struct dynamo_client *c = new_client();
+    json_t *item = nul_item("p\0key", 5);
+    char *text = json_dumps(item, JSON_COMPACT), table[64];
+
+    ck_assert_ptr_nonnull(text);
+    ck_assert_ptr_nonnull(strstr(text, "\"n\\u0000\""));
+    tu_unique("it-interop", table, sizeof(table));
+    make_table(c, table, "id", "S", NULL, NULL);
+    boto3_put("put", table, text, strlen(text));
+    check_nul_read_back(c, table, "p\0key", 5);
+    drop_table(c, table);
+    free(text);
+    json_decref(item);
     dynamo_client_free(c);
 }
 END_TEST
@@ -678,7 +774,8 @@ static const char plain_fmt[] =
     "\"dec\":-2.50,\"exp\":1.5e-7,\"hundred\":1E2,\"zero\":0,"
     "\"s\":\"café ☕ 😀\",\"empty\":\"\",\"esc\":\"tab\\t \\\"q\\\" \\\\ \\u0001\","
     "\"t\":true,\"f\":false,\"nul\":null,\"l\":[1,\"x\",[],{},[null,[true]]],"
-    "\"m\":{\"a\":{\"b\":{\"c\":[12345678901234567890123456789012345678]}}}}";
+    "\"m\":{\"a\":{\"b\":{\"c\":[12345678901234567890123456789012345678]}}},"
+    "\"s0\":\"a\\u0000b\",\"s0\\u0000\":{\"\\u0000\":[\"\\u0000\\u0000\"]}}";
 
 /* Reads item ID of TABLE back as plain JSON through boto3's resource-layer
  * types (Decimal numbers) and through this client's plain text GetItem,
@@ -815,6 +912,28 @@ START_TEST(test_comparison_tells_apart)
     ck_assert(!same_item(a, b, "item", why, sizeof(why)));
     json_decref(b);
     json_decref(a);
+
+    /* Strings and names are compared whole, past a NUL. */
+    a = nul_item("k", 1);
+    b = nul_item("k", 1);
+    ck_assert_msg(same_item(a, b, "item", why, sizeof(why)), "%s", why);
+    json_object_set_new(b, "s", nul_s("a\0c", 3));
+    ck_assert(!same_item(a, b, "item", why, sizeof(why)));
+    json_object_set_new(b, "s", nul_s("a", 1));
+    ck_assert(!same_item(a, b, "item", why, sizeof(why)));
+    json_decref(b);
+    b = nul_item("k", 1);
+    json_object_setn_new(b, "n\0x", 3, json_incref(json_object_getn(b, "n\0", 2)));
+    json_object_deln(b, "n\0", 2);
+    ck_assert(!same_item(a, b, "item", why, sizeof(why)));
+    ck_assert_msg(strstr(why, "item.n\\x00") != NULL, "%s", why);
+    json_decref(b);
+    b = nul_item("k", 1);
+    json_array_set_new(json_object_get(json_object_get(b, "ss"), "SS"), 0,
+                       json_stringn("a\0d", 3));
+    ck_assert(!same_item(a, b, "item", why, sizeof(why)));
+    json_decref(b);
+    json_decref(a);
 }
 END_TEST
 
@@ -829,7 +948,8 @@ main(void)
     tcase_add_test(tc, test_comparison_tells_apart);
     tcase_add_test(tc, test_this_client_writes_boto3_reads);
     tcase_add_test(tc, test_boto3_writes_this_client_reads);
-    tcase_add_test(tc, test_boto3_nul_in_string_refused);
+    tcase_add_test(tc, test_nul_this_client_writes_boto3_reads);
+    tcase_add_test(tc, test_nul_boto3_writes_this_client_reads);
     tcase_add_test(tc, test_plain_this_client_writes_boto3_reads);
     tcase_add_test(tc, test_plain_boto3_writes_this_client_reads);
     suite_add_tcase(s, tc);

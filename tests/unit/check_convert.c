@@ -42,7 +42,7 @@ static json_t *
 load(const char *s)
 {
     json_error_t jerr;
-    json_t *v = json_loads(s, JSON_DECODE_ANY, &jerr);
+    json_t *v = json_loads(s, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
 
     ck_assert_msg(v != NULL, "test JSON %s: %s", s, jerr.text);
     return v;
@@ -79,6 +79,9 @@ static const char *const corpus[] = {
     "{\"l\":[1,[2,[3,[]]],{\"m\":{}}],\"t\":true,\"f\":false,\"z\":null}",
     "{\"a\":{\"b\":{\"c\":[true,false,null,\"x\",-1.0e-3,{\"d\":[]}]}},\"b\":[[],{}]}",
     "{\"key\\nwith\\tescapes\":{\"\\\"q\\\"\":\"v\"}}",
+    /* U+0000 in values and names, "n" and "n\0m" two names. */
+    "{\"s\":\"a\\u0000b\",\"z\":\"\\u0000\",\"n\\u0000m\":{\"k\\u0000\":[\"\\u0000\\u0000\","
+    "{\"\\u0000\":null}]},\"n\":\"x\\u0000\"}",
 };
 
 START_TEST(test_roundtrip)
@@ -171,7 +174,7 @@ static const struct syntax_case {
     {"{\"a\":\"\\ud800\"}", 1, 7, "lone high surrogate \\uD800"},
     {"{\"a\":\"\\ud800\\u0041\"}", 1, 7, "lone high surrogate \\uD800"},
     {"{\"a\":\"x\\udc00\"}", 1, 8, "lone low surrogate \\uDC00"},
-    {"{\"a\":\"\\u0000\"}", 1, 7, "\\u0000 is not allowed"},
+    {"{\"a\":\"\\u0000\\ud800\"}", 1, 13, "lone high surrogate \\uD800"},
     {"{\"a\":\"\xc3\x28\"}", 1, 7, "invalid UTF-8 in a string"},
     {"{\"a\":\"\xc0\xaf\"}", 1, 7, "invalid UTF-8 in a string"},     /* overlong */
     {"{\"a\":\"\xed\xa0\x80\"}", 1, 7, "invalid UTF-8 in a string"}, /* surrogate */
@@ -185,6 +188,8 @@ static const struct syntax_case {
     {"{\"a\":1,\"a\":2}", 1, 8, "duplicate attribute 'a'"},
     {"{\"m\":{\"k\":1,\n\"k\":2}}", 2, 1, "duplicate attribute 'm.k'"},
     {"{\"\\u0061\":1,\"a\":2}", 1, 13, "duplicate attribute 'a'"},
+    {"{\"a\\u0000\":1,\"a\\u0000\":2}", 1, 14, "duplicate attribute 'a\\x00'"},
+    {"{\"m\":{\"\\u0000\":1,\"\\u0000\":2}}", 1, 18, "duplicate attribute 'm.\\x00'"},
     {"{\"\":1}", 1, 2, "empty attribute name"},
     {"{\"a\":{\"\":1}}", 1, 7, "empty attribute name"},
 };
@@ -483,7 +488,7 @@ expect_value(json_t *plain, const char *want)
     json_t *typed = dynamo_value_from_plain(plain, &err), *w = load(want);
 
     ck_assert_msg(typed != NULL, "%s: %s", want, err.text);
-    ck_assert_msg(json_equal(typed, w), "%s: got %s", want,
+    ck_assert_msg(tu_json_equal(typed, w), "%s: got %s", want,
                   json_dumps(typed, JSON_ENCODE_ANY));
     json_decref(w);
     json_decref(typed);
@@ -526,12 +531,7 @@ START_TEST(test_from_plain)
                                          "9.9999999999999999999999999999999999999E+125");
     expect_value_error(load("{\"a\":[1e-200]}"),
                        "attribute 'a[0]': number magnitude is smaller than 1E-130");
-    expect_value_error(json_stringn("a\0b", 3),
-                       "string contains a NUL character (\\u0000)");
     expect_value_error(json_pack("{s:i}", "", 1), "empty attribute name");
-    plain = json_pack("{s:{}}", "a");
-    json_object_setn_new(json_object_get(plain, "a"), "a\0b", 3, json_true());
-    expect_value_error(plain, "attribute 'a': attribute name contains a NUL character");
     s = malloc(409601);
     memset(s, 'x', 409600);
     s[409600] = '\0';
@@ -613,11 +613,96 @@ START_TEST(test_to_plain)
 }
 END_TEST
 
+/* ---- U+0000 ------------------------------------------------------------ */
+
+/* {TAG: V} as a new typed value (V taken). */
+static json_t *
+typed_of(const char *tag, json_t *v)
+{
+    json_t *t = json_object();
+
+    ck_assert_int_eq(json_object_set_new(t, tag, v), 0);
+    return t;
+}
+
+/* U+0000 in S, SS members, names and map keys, nested: kept by length
+ * through every converter, and written back as \u0000. */
+START_TEST(test_nul)
+{
+    static const char text[] = "{\"a\\u0000b\":\"x\\u0000y\",\"a\":{\"\\u0000\":[\"\\u0000\"]}}";
+    struct dynamo_err err = {0};
+    json_t *item = parse(text, &err), *want, *m, *plain, *back, *set;
+    const json_t *v;
+    char *out;
+
+    ck_assert_msg(item != NULL, "%s", err.text);
+    ck_assert_uint_eq(json_object_size(item), 2);
+    v = json_object_get(json_object_getn(item, "a\0b", 3), "S");
+    ck_assert_uint_eq(json_string_length(v), 3);
+    ck_assert_mem_eq(json_string_value(v), "x\0y", 3);
+    /* The same item built by hand, with lengths. */
+    want = json_object();
+    json_object_setn_new(want, "a\0b", 3, typed_of("S", json_stringn("x\0y", 3)));
+    m = json_object();
+    json_object_setn_new(m, "\0", 1,
+                         typed_of("L", json_pack("[o]", typed_of("S", json_stringn("\0", 1)))));
+    json_object_set_new(want, "a", typed_of("M", m));
+    ck_assert(tu_json_equal(item, want));
+    ck_assert_int_eq(dynamo_item_validate(item, &err), 0);
+    /* typed -> plain -> typed, and typed -> text. */
+    plain = dynamo_item_to_plain(item, &err);
+    ck_assert_msg(plain != NULL, "%s", err.text);
+    ck_assert_uint_eq(json_string_length(json_object_getn(plain, "a\0b", 3)), 3);
+    back = dynamo_item_from_plain(plain, &err);
+    ck_assert_msg(back != NULL && tu_json_equal(back, item), "%s", err.text);
+    out = dynamo_item_to_json_text(item, &err);
+    ck_assert_str_eq(out, text);
+    free(out);
+    json_decref(back);
+    json_decref(plain);
+    json_decref(want);
+    json_decref(item);
+
+    /* One plain value, and an SS with members that differ after the NUL. */
+    expect_value(json_stringn("a\0b", 3), "{\"S\":\"a\\u0000b\"}");
+    set = json_pack("[oo]", json_stringn("a\0b", 3), json_stringn("a\0c", 3));
+    item = json_object();
+    json_object_setn_new(item, "s\0", 2, typed_of("SS", set));
+    out = dynamo_item_to_json_text(item, &err);
+    ck_assert_str_eq(out, "{\"s\\u0000\":[\"a\\u0000b\",\"a\\u0000c\"]}");
+    free(out);
+    ck_assert_int_eq(dynamo_item_validate(item, &err), 0);
+    json_decref(item);
+
+    /* A tag is compared by length: "S\0" is no S. */
+    item = json_pack("{s:o}", "a", json_object());
+    json_object_setn_new(json_object_get(item, "a"), "S\0", 2, json_string("x"));
+    ck_assert_ptr_null(dynamo_item_to_json_text(item, &err));
+    ck_assert_int_eq(err.code, DYNAMO_ERR_BAD_RESPONSE);
+    ck_assert_str_eq(err.text, "attribute 'a': unknown type tag 'S'");
+    json_decref(item);
+
+    /* The NUL counts in the size; a raw NUL byte is still no JSON. */
+    {
+        char *big = repeat("{\"a\":\"", "\\u0000", 409599, "\"}");
+
+        EXPECT(big, NULL); /* 1 + 409599 bytes: 400 KB */
+        free(big);
+        big = repeat("{\"a\":\"", "\\u0000", 409600, "\"}");
+        EXPECT(big, "attribute 'a': item is larger than 400 KB");
+        free(big);
+    }
+    expect_text("{\"a\":\"x\0y\"}", 11,
+                "line 1, column 8: control character U+0000 in a string must be escaped");
+    ck_assert_int_eq(live_blocks, 0);
+}
+END_TEST
+
 /* ---- allocation failures ----------------------------------------------- */
 
 enum chaos_op { FROM_TEXT, TO_TEXT, FROM_PLAIN, ITEM_FROM_PLAIN, TO_PLAIN, CHAOS_MAX };
 
-static const char chaos_text[] = "{\"k\\u00e9y\":\"v\\nal\\ud83d\\ude00\",\"n\":[1.5E+10,"
+static const char chaos_text[] = "{\"k\\u00e9y\\u0000\":\"v\\nal\\u0000\\ud83d\\ude00\",\"n\":[1.5E+10,"
                                  "-0,{\"\\\"m\\\"\":{\"x\":true}}],"
                                  "\"plain\":\"abc\",\"z\":null,\"e\\t\":[[],{}]}";
 
@@ -677,7 +762,7 @@ START_TEST(test_chaos)
         got = chaos_result(got, text);
         if (got != NULL) {
             ck_assert_int_eq(err.code, DYNAMO_OK);
-            ck_assert(json_equal(got, want));
+            ck_assert(tu_json_equal(got, want));
             json_decref(got);
             break;
         }
@@ -732,6 +817,7 @@ convert_suite(void)
     tcase_set_timeout(tc, 10);
     tcase_add_test(tc, test_from_plain);
     tcase_add_test(tc, test_to_plain);
+    tcase_add_test(tc, test_nul);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("chaos");

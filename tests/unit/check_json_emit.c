@@ -1,7 +1,8 @@
 /*
  * check_json_emit.c: dynamop_json_dump writes request bodies as jansson's
  * json_dumps(JSON_COMPACT) would, refuses what it cannot write, and cleans
- * up after a failed allocation.
+ * up after a failed allocation; dynamop_json_deep_copy copies request
+ * values with their keys whole.
  */
 #include <check.h>
 #include <stdio.h>
@@ -74,6 +75,90 @@ START_TEST(test_escapes)
 }
 END_TEST
 
+/* U+0000 in keys and values, nested, as an item with such names goes in a
+ * request: written by length, as jansson writes it. */
+START_TEST(test_nul)
+{
+    struct dynamo_err err = {0};
+    json_t *m = json_object(), *v = json_object();
+    char *want;
+
+    json_object_setn_new(m, "k\0", 2, json_pack("{s:[o,s]}", "SS", json_stringn("\0b", 2), "b"));
+    json_object_setn_new(m, "k", 1, json_pack("{s:o}", "S", json_stringn("x\0", 2)));
+    json_object_set_new(v, "Item", m);
+    want = json_dumps(v, JSON_COMPACT);
+    ck_assert_str_eq(want, "{\"Item\":{\"k\\u0000\":{\"SS\":[\"\\u0000b\",\"b\"]},"
+                           "\"k\":{\"S\":\"x\\u0000\"}}}");
+    ck_assert_str_eq(dump(v, 1 << 20, &err), want);
+    free(want);
+    json_decref(v);
+}
+END_TEST
+
+/* dynamop_json_deep_copy keeps keys whole (json_deep_copy cuts them at a
+ * NUL), copies every level, and refuses a cycle. */
+START_TEST(test_deep_copy)
+{
+    struct dynamo_err err = {0};
+    json_t *v = json_object(), *inner = json_array(), *c, *deep = json_array(), *x;
+    void *it;
+
+    json_object_setn_new(v, "a\0b", 3, json_pack("{s:o}", "S", json_stringn("x\0y", 3)));
+    json_object_setn_new(v, "a", 1, inner);
+    json_array_append_new(inner, json_pack("{s:b, s:n, s:i, s:f}", "t", 1, "z", "i", 7,
+                                           "r", 1.5));
+    c = dynamop_json_deep_copy(v, &err);
+    ck_assert_msg(c != NULL, "%s", err.text);
+    ck_assert(tu_json_equal(c, v));
+    it = json_object_iter(c);
+    ck_assert_uint_eq(json_object_iter_key_len(it), 3);
+    ck_assert_ptr_ne(json_object_get(c, "a"), inner); /* a copy, not shared */
+    json_decref(c);
+    json_decref(v);
+
+    for (int i = 0; i < 200; i++) {
+        x = json_array();
+        json_array_append_new(x, deep);
+        deep = x;
+    }
+    ck_assert_ptr_null(dynamop_json_deep_copy(deep, &err));
+    ck_assert_int_eq(err.code, DYNAMO_ERR_INVALID);
+    ck_assert_ptr_nonnull(strstr(err.text, "nested deeper than 128"));
+    json_decref(deep);
+    memset(&err, 0, sizeof(err));
+    ck_assert_ptr_null(dynamop_json_deep_copy(NULL, &err));
+    ck_assert_int_eq(err.code, DYNAMO_ERR_INVALID);
+}
+END_TEST
+
+/* Allocation N of a deep copy fails, for every N: NOMEM, nothing leaked. */
+START_TEST(test_deep_copy_chaos)
+{
+    json_t *v = json_loads(same[6], 0, NULL), *c;
+    struct dynamo_err err;
+    long n, base;
+
+    ck_assert_ptr_nonnull(v);
+    json_object_setn_new(v, "k\0", 2, json_stringn("\0", 1));
+    base = tu_json_live();
+    for (n = 1;; n++) {
+        memset(&err, 0, sizeof(err));
+        dynamop_alloc_fail_at(n);
+        c = dynamop_json_deep_copy(v, &err);
+        dynamop_alloc_fail_at(0);
+        if (c != NULL)
+            break;
+        ck_assert_int_eq(err.code, DYNAMO_ERR_NOMEM);
+        ck_assert_int_eq(tu_json_live(), base);
+        ck_assert_int_lt(n, 1000);
+    }
+    ck_assert_int_gt(n, 10);
+    ck_assert(tu_json_equal(c, v));
+    json_decref(c);
+    json_decref(v);
+}
+END_TEST
+
 START_TEST(test_refused)
 {
     struct dynamo_err err = {0};
@@ -138,10 +223,14 @@ main(void)
     Suite *s = suite_create("json_emit");
     TCase *tc = tcase_create("dump");
 
+    tu_json_count_allocs(); /* jansson's allocations fail in the chaos cases too */
     tcase_add_checked_fixture(tc, NULL, tu_leak_check);
     tcase_set_timeout(tc, 30);
     tcase_add_loop_test(tc, test_same_as_jansson, 0, sizeof(same) / sizeof(same[0]));
     tcase_add_test(tc, test_escapes);
+    tcase_add_test(tc, test_nul);
+    tcase_add_test(tc, test_deep_copy);
+    tcase_add_test(tc, test_deep_copy_chaos);
     tcase_add_test(tc, test_refused);
     tcase_add_test(tc, test_chaos);
     suite_add_tcase(s, tc);

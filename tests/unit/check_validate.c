@@ -16,7 +16,7 @@ verdict(const char *text)
 {
     static struct dynamo_err err;
     json_error_t jerr;
-    json_t *item = json_loads(text, 0, &jerr);
+    json_t *item = json_loads(text, JSON_ALLOW_NUL, &jerr);
     int rc;
 
     ck_assert_msg(item != NULL, "bad test JSON %s: %s", text, jerr.text);
@@ -37,6 +37,44 @@ START_TEST(test_valid)
                              "{\"M\":{\"k\":{\"N\":\"0\"}}}]},\"ss\":{\"SS\":[\"a\",\"b\"]},"
                              "\"ns\":{\"NS\":[\"1\",\"2\"]},\"bs\":{\"BS\":[\"AA==\"]}}"),
                      "");
+    /* U+0000 is a character like any other; set members differ by length. */
+    ck_assert_str_eq(verdict("{\"s\":{\"S\":\"\\u0000\"},\"ss\":{\"SS\":[\"a\\u0000b\","
+                             "\"a\\u0000c\",\"a\",\"a\\u0000\",\"\\u0000\"]}}"),
+                     "");
+}
+END_TEST
+
+/* Names are 1 to 65535 bytes of anything, U+0000 included, at any depth. */
+START_TEST(test_names)
+{
+    struct dynamo_err err = {0};
+    json_t *item = json_object(), *m = json_object();
+    char *name = malloc(65536);
+
+    ck_assert_ptr_nonnull(name);
+    memset(name, 'n', 65536);
+    name[1] = '\0';
+    json_object_setn_new(item, "\0", 1, json_pack("{s:s}", "S", "x"));
+    json_object_setn_new(item, name, 65535, json_pack("{s:b}", "BOOL", 1));
+    json_object_setn_new(m, "k\0", 2, json_pack("{s:[s,s%]}", "SS", "a", "a\0", (size_t)2));
+    json_object_setn_new(item, "m\0", 2, json_pack("{s:o}", "M", m));
+    ck_assert_msg(dynamo_item_validate(item, &err) == 0, "%s", err.text);
+    /* A duplicate deep down is named with the NUL escaped. */
+    json_array_append_new(json_object_get(json_object_getn(m, "k\0", 2), "SS"),
+                          json_stringn("a\0", 2));
+    ck_assert_int_eq(dynamo_item_validate(item, &err), -1);
+    ck_assert_str_eq(err.text,
+                     "attribute 'm\\x00.k\\x00': a set cannot hold the same value twice");
+    json_decref(item);
+
+    item = json_object();
+    json_object_setn_new(item, name, 65536, json_pack("{s:b}", "BOOL", 1));
+    memset(&err, 0, sizeof(err));
+    ck_assert_int_eq(dynamo_item_validate(item, &err), -1);
+    ck_assert_int_eq(err.code, DYNAMO_ERR_INVALID);
+    ck_assert_ptr_nonnull(strstr(err.text, "attribute name longer than 65535 bytes"));
+    json_decref(item);
+    free(name);
 }
 END_TEST
 
@@ -54,6 +92,7 @@ static const struct {
     {"{\"a\":{\"N\":\"1E-131\"}}", "smaller than"},
     {"{\"a\":{\"SS\":[]}}", "set cannot be empty"},
     {"{\"a\":{\"NS\":[\"1\",\"1\"]}}", "same value twice"},
+    {"{\"a\":{\"SS\":[\"a\\u0000b\",\"a\\u0000c\",\"a\\u0000b\"]}}", "same value twice"},
     {"{\"a\":{\"BS\":[\"!!\"]}}", "not base64"},
     {"{\"a\":{\"B\":\"abc\"}}", "not base64"},
     {"{\"\":{\"S\":\"x\"}}", "name is empty"},
@@ -103,6 +142,7 @@ main(void)
     tcase_add_checked_fixture(tc, NULL, tu_leak_check);
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_valid);
+    tcase_add_test(tc, test_names);
     tcase_add_loop_test(tc, test_invalid, 0, sizeof(invalid) / sizeof(invalid[0]));
     tcase_add_test(tc, test_depth_and_size);
     suite_add_tcase(s, tc);
