@@ -164,24 +164,38 @@ stub_phase_summary() {
 
 # ---- the app behind nginx -------------------------------------------------
 
-# start_front NAME BIN BACKEND_PORT: BIN serve as a FastCGI server talking to
-# "DynamoDB Local" on BACKEND_PORT, with nginx (scripts/nginx.sh: the
-# deployed site config) in front; the URL base goes to $tmp/NAME.url, the
-# app's pid to $tmp/app-NAME.pid.
+# wait_socket PATH SECONDS PID: polls until the unix socket PATH exists, or
+# fails when SECONDS pass or the process PID has died.
+wait_socket() {
+    local path=$1 end=$((SECONDS + $2)) pid=$3
+    while (( SECONDS < end )); do
+        [ -S "$path" ] && return 0
+        kill -0 "$pid" 2>/dev/null || { say "process $pid died before listening"; return 1; }
+        sleep 0.1
+    done
+    say "nothing listens on $path after $2s"
+    return 1
+}
+
+# start_front NAME BIN BACKEND_PORT [WORKERS]: BIN serve as a FastCGI server
+# talking to "DynamoDB Local" on BACKEND_PORT, with nginx (scripts/nginx.sh:
+# the deployed site config) in front, over a unix socket as
+# app_skeleton/deploy/app_skeleton.socket deploys it; the URL base goes to
+# $tmp/NAME.url, the app's pid to $tmp/app-NAME.pid.
 start_front() {
-    local name=$1 bin=$2 backend=$3 workers=${4:-$WORKERS} fcgi http
-    fcgi=$(free_port) && http=$(free_port) || return 1
+    local name=$1 bin=$2 backend=$3 workers=${4:-$WORKERS} sock=$tmp/fcgi-$1.sock http
+    http=$(free_port) || return 1
     env -u AWS_SESSION_TOKEN -u AWS_ENDPOINT_URL -u AWS_ENDPOINT_URL_DYNAMODB \
         -u DYNAMO_TABLE_PREFIX -u WEB_CONFIG_FILE \
         DYNAMO_ENABLE_LOCAL=1 DYNAMO_LOCAL_HOST=127.0.0.1 DYNAMO_LOCAL_PORT="$backend" \
         DYNAMO_TABLES_FILE=app_skeleton/dynamo.conf AWS_REGION=us-east-1 \
         AWS_ACCESS_KEY_ID=AKIDBENCHMARK AWS_SECRET_ACCESS_KEY=bench-secret-key \
-        WEB_LISTEN="127.0.0.1:$fcgi" WEB_WORKERS="$workers" \
+        WEB_LISTEN="unix:$sock" WEB_WORKERS="$workers" \
         "$bin" serve >>"$tmp/app-$name.log" 2>&1 &
     echo $! >"$tmp/app-$name.pid"
     echo "http://127.0.0.1:$http" >"$tmp/$name.url"
-    wait_port "$fcgi" 20 "$(cat "$tmp/app-$name.pid")" &&
-        scripts/nginx.sh start "$tmp/front-$name" "127.0.0.1:$http" "127.0.0.1:$fcgi"
+    wait_socket "$sock" 20 "$(cat "$tmp/app-$name.pid")" &&
+        scripts/nginx.sh start "$tmp/front-$name" "127.0.0.1:$http" "unix:$sock"
 }
 
 stop_front() {
