@@ -389,12 +389,13 @@ calc() {
 num() { get "$1"; }
 
 # ratio A B [FORMAT] [SUFFIX]: A / B then SUFFIX, "n/a" when either is
-# missing or B is 0.
+# missing or B is 0.  Without FORMAT the full precision, as verdicts need it
+# (0.687 must not pass ">= 0.7" as a rounded "0.7").
 ratio() {
     if [ -z "$1" ] || [ -z "$2" ] || [ "$(calc "$2 == 0" %d)" = 1 ]; then
         echo n/a
     else
-        echo "$(calc "$1 / $2" "${3:-%.1f}")${4:-}"
+        echo "$(calc "$1 / $2" "${3:-%.6f}")${4:-}"
     fi
 }
 
