@@ -78,7 +78,8 @@ remove_stale_socket(const char *path, struct web_err *err)
  * the process instead of returning WEB_ERR_LISTEN).  Returns the fd, or -1
  * with ERR naming SHOWN. */
 static int
-bind_listen(const struct sockaddr *sa, socklen_t len, const char *shown, struct web_err *err)
+bind_listen(const struct sockaddr *sa, socklen_t len, const char *shown,
+            struct web_err *err)
 {
     int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0), on = 1;
 

@@ -27,7 +27,8 @@ struct batch_kind {
 };
 
 static const struct batch_kind batch_get = {"BatchGetItem", 100, "UnprocessedKeys", 1};
-static const struct batch_kind batch_write = {"BatchWriteItem", 25, "UnprocessedItems", 0};
+static const struct batch_kind batch_write = {"BatchWriteItem", 25, "UnprocessedItems",
+                                              0};
 
 /* The entry array of a table's value in RequestItems.  Borrowed. */
 static json_t *
@@ -88,7 +89,8 @@ take_chunk(const struct batch_kind *k, json_t *pending, json_t **chunk)
 
         if (m == 0)
             continue;
-        if (json_object_set_new(*chunk, table, with_entries(k, value, slice(list, 0, m))) ||
+        if (json_object_set_new(*chunk, table,
+                                with_entries(k, value, slice(list, 0, m))) ||
             (m == n ? json_object_del(pending, table)
                     : json_object_set_new(pending, table,
                                           with_entries(k, value, slice(list, m, n)))))
@@ -177,20 +179,21 @@ valid_items(const struct batch_kind *k, const json_t *items, struct dynamo_err *
 
     if (!json_is_object(items))
         goto bad;
-    json_object_foreach((json_t *)items, table, value)
-        if (!json_is_array(entries(k, value)))
-            goto bad;
+    json_object_foreach((json_t *)items, table,
+                        value) if (!json_is_array(entries(k, value))) goto bad;
     return 1;
 bad:
-    dynamop_err_set(err, DYNAMO_ERR_INVALID, "%s: request items must map each table to %s",
-                    k->operation, k->keyed ? "{\"Keys\": [...]}" : "an array of requests");
+    dynamop_err_set(err, DYNAMO_ERR_INVALID,
+                    "%s: request items must map each table to %s", k->operation,
+                    k->keyed ? "{\"Keys\": [...]}" : "an array of requests");
     return 0;
 }
 
 /* The shared loop.  See dynamo_batch_get() for the contract. */
 static int
-run_batch(struct dynamo_client *c, const struct batch_kind *k, const json_t *request_items,
-          json_t *responses, json_t **unprocessed, struct dynamo_err *err)
+run_batch(struct dynamo_client *c, const struct batch_kind *k,
+          const json_t *request_items, json_t *responses, json_t **unprocessed,
+          struct dynamo_err *err)
 {
     json_t *pending = NULL, *chunk = NULL;
     int rounds = 0, partial = 0, rc = -1;
@@ -205,8 +208,10 @@ run_batch(struct dynamo_client *c, const struct batch_kind *k, const json_t *req
         return -1;
     while (json_object_size(pending) > 0) {
         if (partial && ++rounds > BATCH_MAX_ROUNDS) {
-            dynamop_err_set(err, DYNAMO_ERR_THROTTLED, "%s: items still unprocessed after "
-                            "%d rounds", k->operation, BATCH_MAX_ROUNDS);
+            dynamop_err_set(err, DYNAMO_ERR_THROTTLED,
+                            "%s: items still unprocessed after "
+                            "%d rounds",
+                            k->operation, BATCH_MAX_ROUNDS);
             goto out;
         }
         if (partial)
@@ -224,7 +229,8 @@ run_batch(struct dynamo_client *c, const struct batch_kind *k, const json_t *req
 out:
     /* On failure the caller gets back everything not done: what was still
      * pending and the chunk in flight, if any. */
-    if (rc != 0 && unprocessed != NULL && (chunk == NULL || merge_items(k, pending, chunk) == 0))
+    if (rc != 0 && unprocessed != NULL &&
+        (chunk == NULL || merge_items(k, pending, chunk) == 0))
         *unprocessed = json_incref(pending);
     json_decref(chunk);
     json_decref(pending);

@@ -95,8 +95,8 @@ parse_endpoint(struct dynamo_client *c, const char *endpoint, struct dynamo_err 
         goto out;
     }
     if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) {
-        dynamop_err_set(err, DYNAMO_ERR_CONFIG, "endpoint '%s': scheme must be http or https",
-                        endpoint);
+        dynamop_err_set(err, DYNAMO_ERR_CONFIG,
+                        "endpoint '%s': scheme must be http or https", endpoint);
         goto out;
     }
     curl_url_get(u, CURLUPART_PORT, &port, 0); /* absent: default port, no ":N" */
@@ -192,11 +192,12 @@ dynamo_client_new(const struct dynamo_client_config *cfg, struct dynamo_err *err
     c->retry_tokens = RETRY_QUOTA;
     hopts.transport = cfg->transport;
     hopts.ca_bundle = cfg->ca_bundle;
-    hopts.connect_timeout_ms =
-        cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms : DEFAULT_CONNECT_TIMEOUT_MS;
-    hopts.request_timeout_ms =
-        cfg->request_timeout_ms > 0 ? cfg->request_timeout_ms : DEFAULT_REQUEST_TIMEOUT_MS;
-    if (copy_config(c, cfg, err) != 0 || (c->http = dynamop_http_new(&hopts, err)) == NULL) {
+    hopts.connect_timeout_ms = cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms
+                                                           : DEFAULT_CONNECT_TIMEOUT_MS;
+    hopts.request_timeout_ms = cfg->request_timeout_ms > 0 ? cfg->request_timeout_ms
+                                                           : DEFAULT_REQUEST_TIMEOUT_MS;
+    if (copy_config(c, cfg, err) != 0 ||
+        (c->http = dynamop_http_new(&hopts, err)) == NULL) {
         dynamo_client_free(c);
         return NULL;
     }
@@ -393,8 +394,8 @@ credentials_renewed(struct dynamo_client *c, const struct dynamo_err *e)
     if (strcmp(e->type, "ExpiredTokenException") != 0 &&
         strcmp(e->type, "ExpiredToken") != 0)
         return 0;
-    rc = dynamop_credentials_get(c->credentials, DYNAMOP_CREDS_FORCE, &c->creds,
-                                 &ignored);
+    rc =
+        dynamop_credentials_get(c->credentials, DYNAMOP_CREDS_FORCE, &c->creds, &ignored);
     return rc == 0 && c->creds.generation != gen;
 }
 
@@ -435,19 +436,23 @@ attempt_once(struct dynamo_client *c, const char *operation, const char *body, s
     *retry = DYNAMOP_RETRY_NO;
     if (sign(c, operation, body, len, &sh, err) != 0)
         return -1;
-    if (dynamop_http_post(c->http, c->url, sh.list, sh.n, body, len, &resp, &fail, err) != 0) {
+    if (dynamop_http_post(c->http, c->url, sh.list, sh.n, body, len, &resp, &fail, err) !=
+        0) {
         /* A transfer cut short (or past the body cap) may still have
          * brought a status and request id: they reach ERR below. */
         if (fail == DYNAMOP_HTTP_FAIL_CONNECT || fail == DYNAMOP_HTTP_FAIL_IO ||
             fail == DYNAMOP_HTTP_FAIL_TIMEOUT)
             *retry = DYNAMOP_RETRY_TRANSIENT;
     } else if (resp.has_crc32 && dynamop_crc32(resp.body, resp.body_len) != resp.crc32) {
-        dynamop_err_set(err, DYNAMO_ERR_BAD_RESPONSE, "response body fails its x-amz-crc32 check");
+        dynamop_err_set(err, DYNAMO_ERR_BAD_RESPONSE,
+                        "response body fails its x-amz-crc32 check");
         *retry = DYNAMOP_RETRY_TRANSIENT;
     } else if (resp.status != 200) {
-        *retry = dynamop_decode_error(resp.status, resp.body, resp.body_len, resp.request_id, err);
+        *retry = dynamop_decode_error(resp.status, resp.body, resp.body_len,
+                                      resp.request_id, err);
         if (*retry == DYNAMOP_RETRY_NO && err != NULL && credentials_renewed(c, err))
-            *retry = DYNAMOP_RETRY_TRANSIENT; /* signed again with the fresh credentials */
+            *retry =
+                DYNAMOP_RETRY_TRANSIENT; /* signed again with the fresh credentials */
         if (error_body != NULL)
             *error_body = dynamop_json_parse(resp.body, resp.body_len, NULL);
     } else {
@@ -533,8 +538,9 @@ call_request(struct dynamo_client *c, const char *operation, const json_t *reque
         *error_body = NULL;
     if (c == NULL || operation == NULL || !valid_operation(operation) ||
         !json_is_object(request)) {
-        dynamop_err_set(err, DYNAMO_ERR_INVALID, "dynamo_call: needs a client, an operation "
-                                                 "name and a JSON object");
+        dynamop_err_set(err, DYNAMO_ERR_INVALID,
+                        "dynamo_call: needs a client, an operation "
+                        "name and a JSON object");
         return -1;
     }
     /* The text goes into the client's buffer, kept for the next call; NUL

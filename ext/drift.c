@@ -39,9 +39,10 @@ live_type(const json_t *desc, const char *name)
     size_t i;
     json_t *def;
 
-    json_array_foreach(json_object_get(desc, "AttributeDefinitions"), i, def)
-        if (strcmp(json_string_value(json_object_get(def, "AttributeName")), name) == 0)
-            return json_string_value(json_object_get(def, "AttributeType"))[0];
+    json_array_foreach(
+        json_object_get(desc, "AttributeDefinitions"), i,
+        def) if (strcmp(json_string_value(json_object_get(def, "AttributeName")), name) ==
+                 0) return json_string_value(json_object_get(def, "AttributeType"))[0];
     return '?';
 }
 
@@ -52,9 +53,10 @@ live_key(const json_t *key_schema, const char *kind)
     size_t i;
     json_t *k;
 
-    json_array_foreach(key_schema, i, k)
-        if (strcmp(json_string_value(json_object_get(k, "KeyType")), kind) == 0)
-            return json_string_value(json_object_get(k, "AttributeName"));
+    json_array_foreach(
+        key_schema, i,
+        k) if (strcmp(json_string_value(json_object_get(k, "KeyType")), kind) ==
+               0) return json_string_value(json_object_get(k, "AttributeName"));
     return NULL;
 }
 
@@ -71,11 +73,11 @@ key_drift(json_t *out, const char *where, const struct dynamop_key *decl,
     if (decl->name == NULL)
         return add(out, where, "%s: none declared, live table has %s", what, live);
     if (live == NULL)
-        return add(out, where, "%s: %s %c declared, live table has none", what, decl->name,
-                   decl->type);
+        return add(out, where, "%s: %s %c declared, live table has none", what,
+                   decl->name, decl->type);
     if (strcmp(decl->name, live) != 0 || live_type(desc, live) != decl->type)
-        return add(out, where, "%s: %s %c declared, live table has %s %c", what, decl->name,
-                   decl->type, live, live_type(desc, live));
+        return add(out, where, "%s: %s %c declared, live table has %s %c", what,
+                   decl->name, decl->type, live, live_type(desc, live));
     return 0;
 }
 
@@ -90,9 +92,8 @@ keys_drift(json_t *out, const char *where, const struct dynamop_key *hash,
 static int
 billing_drift(json_t *out, const struct dynamop_table_decl *t, const json_t *desc)
 {
-    const char *live =
-        json_string_value(json_object_get(json_object_get(desc, "BillingModeSummary"),
-                                          "BillingMode"));
+    const char *live = json_string_value(
+        json_object_get(json_object_get(desc, "BillingModeSummary"), "BillingMode"));
     const char *want = dynamop_billing_names[t->billing];
     json_t *pt = json_object_get(desc, "ProvisionedThroughput");
     long r = (long)json_integer_value(json_object_get(pt, "ReadCapacityUnits"));
@@ -101,8 +102,10 @@ billing_drift(json_t *out, const struct dynamop_table_decl *t, const json_t *des
     /* No BillingModeSummary: the table was made PROVISIONED (API reference). */
     live = live != NULL ? live : "PROVISIONED";
     if (strcmp(live, want) != 0)
-        return add(out, t->name, "billing mode: %s declared, live table is %s", want, live);
-    if (t->billing == DYNAMOP_PROVISIONED && (r != t->read_capacity || w != t->write_capacity))
+        return add(out, t->name, "billing mode: %s declared, live table is %s", want,
+                   live);
+    if (t->billing == DYNAMOP_PROVISIONED &&
+        (r != t->read_capacity || w != t->write_capacity))
         return add(out, t->name, "capacity: %ld/%ld declared, live table has %ld/%ld",
                    t->read_capacity, t->write_capacity, r, w);
     return 0;
@@ -112,16 +115,20 @@ billing_drift(json_t *out, const struct dynamop_table_decl *t, const json_t *des
 static const json_t *
 live_index(const json_t *desc, const char *name, int *local)
 {
-    static const char *const lists[] = {"GlobalSecondaryIndexes", "LocalSecondaryIndexes"};
+    static const char *const lists[] = {"GlobalSecondaryIndexes",
+                                        "LocalSecondaryIndexes"};
     size_t i;
     json_t *ix;
 
     for (int l = 0; l < 2; l++)
-        json_array_foreach(json_object_get(desc, lists[l]), i, ix)
-            if (strcmp(json_string_value(json_object_get(ix, "IndexName")), name) == 0) {
-                *local = l;
-                return ix;
-            }
+        json_array_foreach(
+            json_object_get(desc, lists[l]), i,
+            ix) if (strcmp(json_string_value(json_object_get(ix, "IndexName")), name) ==
+                    0)
+        {
+            *local = l;
+            return ix;
+        }
     return NULL;
 }
 
@@ -136,7 +143,8 @@ index_drift(json_t *out, const struct dynamop_table_decl *t,
 
     snprintf(where, sizeof(where), "%s: index %s", t->name, x->name);
     if (ix == NULL)
-        return add(out, t->name, "index %s: declared, missing from the live table", x->name);
+        return add(out, t->name, "index %s: declared, missing from the live table",
+                   x->name);
     if (local != x->local)
         return add(out, t->name, "index %s: declared %s, live index is %s", x->name,
                    x->local ? "local" : "global", local ? "local" : "global");
@@ -146,14 +154,16 @@ index_drift(json_t *out, const struct dynamop_table_decl *t,
         add(out, where, "projection: %s declared, live index has %s",
             dynamop_projection_names[x->projection], proj) != 0)
         return -1;
-    return keys_drift(out, where, &x->hash, &x->range, desc, json_object_get(ix, "KeySchema"));
+    return keys_drift(out, where, &x->hash, &x->range, desc,
+                      json_object_get(ix, "KeySchema"));
 }
 
 /* Live indexes the file does not declare. */
 static int
 extra_indexes(json_t *out, const struct dynamop_table_decl *t, const json_t *desc)
 {
-    static const char *const lists[] = {"GlobalSecondaryIndexes", "LocalSecondaryIndexes"};
+    static const char *const lists[] = {"GlobalSecondaryIndexes",
+                                        "LocalSecondaryIndexes"};
     size_t i;
     json_t *ix;
     int rc = 0;
@@ -164,7 +174,8 @@ extra_indexes(json_t *out, const struct dynamop_table_decl *t, const json_t *des
             const char *name = json_string_value(json_object_get(ix, "IndexName"));
 
             if (name != NULL && dynamop_table_find_index(t, name) == NULL)
-                rc |= add(out, t->name, "index %s: on the live table, not declared", name);
+                rc |=
+                    add(out, t->name, "index %s: on the live table, not declared", name);
         }
     return rc;
 }
@@ -189,28 +200,34 @@ ttl_drift(json_t *out, const struct dynamop_table_decl *t, const json_t *ttl)
 {
     const char *status = json_string_value(json_object_get(ttl, "TimeToLiveStatus"));
     const char *attr = json_string_value(json_object_get(ttl, "AttributeName"));
-    int on = status != NULL && (strcmp(status, "ENABLED") == 0 || strcmp(status, "ENABLING") == 0);
+    int on = status != NULL &&
+             (strcmp(status, "ENABLED") == 0 || strcmp(status, "ENABLING") == 0);
 
     if (ttl == NULL)
         return 0; /* not fetched */
     if (!on && t->ttl_attribute == NULL)
         return 0;
-    if (!on || t->ttl_attribute == NULL || attr == NULL || strcmp(attr, t->ttl_attribute) != 0)
+    if (!on || t->ttl_attribute == NULL || attr == NULL ||
+        strcmp(attr, t->ttl_attribute) != 0)
         return add(out, t->name, "ttl: %s declared, live table has %s",
-                   t->ttl_attribute ? t->ttl_attribute : "none", on && attr ? attr : "none");
+                   t->ttl_attribute ? t->ttl_attribute : "none",
+                   on && attr ? attr : "none");
     return 0;
 }
 
 int
-dynamop_table_key_drift(const struct dynamop_table_decl *t, const json_t *desc, json_t *out)
+dynamop_table_key_drift(const struct dynamop_table_decl *t, const json_t *desc,
+                        json_t *out)
 {
     return keys_drift(out, t->name, &t->hash, &t->range, desc,
-                      json_object_get(desc, "KeySchema")) ? -1 : 0;
+                      json_object_get(desc, "KeySchema"))
+               ? -1
+               : 0;
 }
 
 int
-dynamop_table_drift(const struct dynamop_table_decl *t, const json_t *desc, const json_t *ttl,
-                    json_t *out)
+dynamop_table_drift(const struct dynamop_table_decl *t, const json_t *desc,
+                    const json_t *ttl, json_t *out)
 {
     int rc = dynamop_table_key_drift(t, desc, out);
 
@@ -225,7 +242,8 @@ dynamop_table_drift(const struct dynamop_table_decl *t, const json_t *desc, cons
 
 /* Adds the differences of table I to OUT. */
 static int
-check_one(struct dynamo *d, struct web_ctx *ctx, size_t i, json_t *out, struct dynamo_err *err)
+check_one(struct dynamo *d, struct web_ctx *ctx, size_t i, json_t *out,
+          struct dynamo_err *err)
 {
     struct dynamo_table *t = dynamo_table_at(d, ctx, i, err);
     struct dynamo_err e = {0};

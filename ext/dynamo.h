@@ -37,7 +37,8 @@ DYNAMO_EXPORT struct dynamo *dynamo_create(struct dynamo_err *err) DYNAMO_WUR;
 DYNAMO_EXPORT int dynamo_init_app(struct dynamo *d, struct web_app *app,
                                   struct dynamo_err *err);
 /* dynamo_create() + dynamo_init_app().  New: free with dynamo_free(). */
-DYNAMO_EXPORT struct dynamo *dynamo_new(struct web_app *app, struct dynamo_err *err) DYNAMO_WUR;
+DYNAMO_EXPORT struct dynamo *dynamo_new(struct web_app *app,
+                                        struct dynamo_err *err) DYNAMO_WUR;
 DYNAMO_EXPORT void dynamo_free(struct dynamo *d);
 
 /* The table declared as NAME, in CTX.  Borrowed: valid until CTX is popped.
@@ -50,8 +51,8 @@ DYNAMO_EXPORT size_t dynamo_table_count(const struct dynamo *d);
 DYNAMO_EXPORT struct dynamo_table *dynamo_table_at(struct dynamo *d, struct web_ctx *ctx,
                                                    size_t i, struct dynamo_err *err);
 /* CTX's connection, opened on first use.  Borrowed: valid until the pop. */
-DYNAMO_EXPORT struct dynamo_client *dynamo_connection(struct dynamo *d, struct web_ctx *ctx,
-                                                      struct dynamo_err *err);
+DYNAMO_EXPORT struct dynamo_client *
+dynamo_connection(struct dynamo *d, struct web_ctx *ctx, struct dynamo_err *err);
 
 /* The declared name ("users"), the name in DynamoDB (with DYNAMO_TABLE_PREFIX:
  * "dev-users"), and the key attribute names (range: NULL when none).

@@ -67,13 +67,13 @@ enum dynamo_code {
 
 struct dynamo_err {
     enum dynamo_code code;
-    char text[256];       /* human message: where and why */
-    char type[128];       /* DynamoDB's __type without its namespace, or "" */
-    int http_status;      /* 0 when no response arrived */
-    char request_id[64];  /* x-amzn-RequestId, or "" */
-    int attempts;         /* HTTP attempts made by the failing call */
-    char source[256];     /* for DYNAMO_ERR_TABLES_FILE: the file ... */
-    int line;             /* ... and the 1-based line and column */
+    char text[256];      /* human message: where and why */
+    char type[128];      /* DynamoDB's __type without its namespace, or "" */
+    int http_status;     /* 0 when no response arrived */
+    char request_id[64]; /* x-amzn-RequestId, or "" */
+    int attempts;        /* HTTP attempts made by the failing call */
+    char source[256];    /* for DYNAMO_ERR_TABLES_FILE: the file ... */
+    int line;            /* ... and the 1-based line and column */
     int col;
 };
 
@@ -165,10 +165,10 @@ struct dynamo_client_config {
     const char *session_token;     /* NULL: none */
     /* Borrowed, must outlive the client; used when access_key_id is NULL. */
     struct dynamo_credentials *credentials;
-    const char *ca_bundle;         /* extra CA file for TLS, NULL: system CAs */
-    long connect_timeout_ms;       /* 0: 3000 */
-    long request_timeout_ms;       /* 0: 10000 */
-    int max_attempts;              /* 0: 3 (first try included) */
+    const char *ca_bundle;           /* extra CA file for TLS, NULL: system CAs */
+    long connect_timeout_ms;         /* 0: 3000 */
+    long request_timeout_ms;         /* 0: 10000 */
+    int max_attempts;                /* 0: 3 (first try included) */
     enum dynamo_transport transport; /* 0: DYNAMO_TRANSPORT_AUTO */
 };
 
@@ -177,8 +177,9 @@ struct dynamo_client;
 /* New client.  Opens no connection: the first call does, and keeps it alive.
  * One client must not be used by two threads at once.
  * New: free with dynamo_client_free(). */
-DYNAMO_EXPORT struct dynamo_client *dynamo_client_new(const struct dynamo_client_config *cfg,
-                                                      struct dynamo_err *err) DYNAMO_WUR;
+DYNAMO_EXPORT struct dynamo_client *
+dynamo_client_new(const struct dynamo_client_config *cfg,
+                  struct dynamo_err *err) DYNAMO_WUR;
 DYNAMO_EXPORT void dynamo_client_free(struct dynamo_client *client);
 /* Borrowed: valid until dynamo_client_free(). */
 DYNAMO_EXPORT const char *dynamo_client_endpoint(const struct dynamo_client *client);
@@ -212,12 +213,12 @@ DYNAMO_EXPORT json_t *dynamo_call(struct dynamo_client *client, const char *oper
 
 /* Optional parts of an item operation; zero means "absent". */
 struct dynamo_item_opts {
-    const char *condition;      /* ConditionExpression */
-    const json_t *names;        /* ExpressionAttributeNames, borrowed */
-    const json_t *values;       /* ExpressionAttributeValues (typed), borrowed */
-    const char *return_values;  /* ReturnValues: "ALL_OLD", ... */
-    const char *projection;     /* GetItem ProjectionExpression */
-    int consistent_read;        /* GetItem ConsistentRead */
+    const char *condition;     /* ConditionExpression */
+    const json_t *names;       /* ExpressionAttributeNames, borrowed */
+    const json_t *values;      /* ExpressionAttributeValues (typed), borrowed */
+    const char *return_values; /* ReturnValues: "ALL_OLD", ... */
+    const char *projection;    /* GetItem ProjectionExpression */
+    int consistent_read;       /* GetItem ConsistentRead */
 };
 
 /* GetItem.  *ITEM receives the typed item (new) or NULL when absent. */
@@ -244,8 +245,9 @@ DYNAMO_EXPORT int dynamo_put_item(struct dynamo_client *client, const char *tabl
 
 /* DeleteItem.  *OLD as dynamo_put_item(). */
 DYNAMO_EXPORT int dynamo_delete_item(struct dynamo_client *client, const char *table,
-                                     const json_t *key, const struct dynamo_item_opts *opts,
-                                     json_t **old, struct dynamo_err *err);
+                                     const json_t *key,
+                                     const struct dynamo_item_opts *opts, json_t **old,
+                                     struct dynamo_err *err);
 /* UpdateItem with UPDATE as its UpdateExpression ("SET #n = :v"); names and
  * values come in OPTS.  *ATTRS receives the returned Attributes (new) or NULL
  * (ask for them with opts->return_values, e.g. "ALL_NEW"). */
@@ -277,7 +279,8 @@ DYNAMO_EXPORT struct dynamo_pager *dynamo_pager_new(struct dynamo_client *client
                                                     struct dynamo_err *err) DYNAMO_WUR;
 /* The next item, borrowed: valid until the next call or the free.  NULL at
  * the end (ERR untouched) or on error (ERR filled). */
-DYNAMO_EXPORT const json_t *dynamo_pager_next(struct dynamo_pager *p, struct dynamo_err *err);
+DYNAMO_EXPORT const json_t *dynamo_pager_next(struct dynamo_pager *p,
+                                              struct dynamo_err *err);
 DYNAMO_EXPORT void dynamo_pager_free(struct dynamo_pager *p);
 
 /* ---- batches -------------------------------------------------------- */
@@ -292,14 +295,15 @@ DYNAMO_EXPORT void dynamo_pager_free(struct dynamo_pager *p);
  * and, when UNPROCESSED is not NULL, *UNPROCESSED receives every key not
  * read, in RequestItems shape (new).
  */
-DYNAMO_EXPORT int dynamo_batch_get(struct dynamo_client *client, const json_t *request_items,
-                                   json_t **responses, json_t **unprocessed,
-                                   struct dynamo_err *err);
+DYNAMO_EXPORT int dynamo_batch_get(struct dynamo_client *client,
+                                   const json_t *request_items, json_t **responses,
+                                   json_t **unprocessed, struct dynamo_err *err);
 /* BatchWriteItem for any number of writes ({"users": [{"PutRequest": {"Item":
  * ...}}, {"DeleteRequest": {"Key": ...}}]}), 25 at a time, UnprocessedItems
  * retried as above; *UNPROCESSED as above. */
-DYNAMO_EXPORT int dynamo_batch_write(struct dynamo_client *client, const json_t *request_items,
-                                     json_t **unprocessed, struct dynamo_err *err);
+DYNAMO_EXPORT int dynamo_batch_write(struct dynamo_client *client,
+                                     const json_t *request_items, json_t **unprocessed,
+                                     struct dynamo_err *err);
 
 /* ---- transactions --------------------------------------------------- */
 
@@ -311,9 +315,9 @@ DYNAMO_EXPORT int dynamo_batch_write(struct dynamo_client *client, const json_t 
  * receives the CancellationReasons array (new): one {"Code", "Message"} per
  * action, in order, Code "None" for the actions that did not fail.
  */
-DYNAMO_EXPORT int dynamo_transact_write(struct dynamo_client *client, const json_t *actions,
-                                        const char *token, json_t **reasons,
-                                        struct dynamo_err *err);
+DYNAMO_EXPORT int dynamo_transact_write(struct dynamo_client *client,
+                                        const json_t *actions, const char *token,
+                                        json_t **reasons, struct dynamo_err *err);
 /* TransactGetItems with GETS ([{"Get": {"TableName", "Key", ...}}, ...]).
  * *ITEMS receives one typed item per Get, in order, null when absent (new).
  * REASONS as dynamo_transact_write(). */
@@ -377,7 +381,8 @@ DYNAMO_EXPORT json_t *dynamo_item_from_json_text(const char *text, size_t len,
 DYNAMO_EXPORT char *dynamo_item_to_json_text(const json_t *item, struct dynamo_err *err);
 /* One plain jansson value -> typed ({"S": ...}); integers and reals become N
  * (reals with 17 significant digits: use the text form for exact decimals). */
-DYNAMO_EXPORT json_t *dynamo_value_from_plain(const json_t *plain, struct dynamo_err *err);
+DYNAMO_EXPORT json_t *dynamo_value_from_plain(const json_t *plain,
+                                              struct dynamo_err *err);
 /* A plain jansson object -> typed item (M form, without the "M" wrapper). */
 DYNAMO_EXPORT json_t *dynamo_item_from_plain(const json_t *plain, struct dynamo_err *err);
 /* The reverse: a typed item -> a plain jansson object.  N becomes a

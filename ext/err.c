@@ -42,7 +42,8 @@ dynamo_strerror(enum dynamo_code code)
 }
 
 void
-dynamop_err_vset(struct dynamo_err *err, enum dynamo_code code, const char *fmt, va_list ap)
+dynamop_err_vset(struct dynamo_err *err, enum dynamo_code code, const char *fmt,
+                 va_list ap)
 {
     if (err == NULL || err->code != DYNAMO_OK)
         return;
@@ -77,7 +78,8 @@ dynamop_err_at(struct dynamo_err *err, const char *source, int line, int col,
     err->line = line;
     err->col = col;
     /* Bounded so the whole line fits: a long path must not push out the message. */
-    snprintf(err->text, sizeof(err->text), "%.100s:%d:%d: %.120s", source, line, col, msg);
+    snprintf(err->text, sizeof(err->text), "%.100s:%d:%d: %.120s", source, line, col,
+             msg);
 }
 
 void

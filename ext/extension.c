@@ -119,7 +119,8 @@ dynamo_init_app(struct dynamo *d, struct web_app *app, struct dynamo_err *err)
     if (d->tables == NULL)
         return -1;
     if (web_app_register(app, &d->ext, &werr) != 0) {
-        dynamop_err_set(err, DYNAMO_ERR_CONFIG, "registering the extension: %s", werr.text);
+        dynamop_err_set(err, DYNAMO_ERR_CONFIG, "registering the extension: %s",
+                        werr.text);
         return -1;
     }
     d->app = app;
@@ -217,14 +218,17 @@ dynamo_table_at(struct dynamo *d, struct web_ctx *ctx, size_t i, struct dynamo_e
 }
 
 struct dynamo_table *
-dynamo_table(struct dynamo *d, struct web_ctx *ctx, const char *name, struct dynamo_err *err)
+dynamo_table(struct dynamo *d, struct web_ctx *ctx, const char *name,
+             struct dynamo_err *err)
 {
-    for (size_t i = 0; d != NULL && d->tables != NULL && name != NULL && i < d->tables->ntables;
-         i++)
+    for (size_t i = 0;
+         d != NULL && d->tables != NULL && name != NULL && i < d->tables->ntables; i++)
         if (strcmp(d->tables->tables[i].name, name) == 0)
             return dynamo_table_at(d, ctx, i, err);
-    dynamop_err_set(err, DYNAMO_ERR_UNKNOWN_TABLE, "table '%s' is not declared in the "
-                    "tables file", name ? name : "(null)");
+    dynamop_err_set(err, DYNAMO_ERR_UNKNOWN_TABLE,
+                    "table '%s' is not declared in the "
+                    "tables file",
+                    name ? name : "(null)");
     return NULL;
 }
 
@@ -265,8 +269,9 @@ dynamo_table_client(const struct dynamo_table *t)
 }
 
 int
-dynamo_table_get(struct dynamo_table *t, const json_t *key, const struct dynamo_item_opts *opts,
-                 json_t **item, struct dynamo_err *err)
+dynamo_table_get(struct dynamo_table *t, const json_t *key,
+                 const struct dynamo_item_opts *opts, json_t **item,
+                 struct dynamo_err *err)
 {
     return dynamo_get_item(t->client, t->full_name, key, opts, item, err);
 }
@@ -280,8 +285,9 @@ dynamo_table_get_text(struct dynamo_table *t, const json_t *key,
 }
 
 int
-dynamo_table_put(struct dynamo_table *t, const json_t *item, const struct dynamo_item_opts *opts,
-                 json_t **old, struct dynamo_err *err)
+dynamo_table_put(struct dynamo_table *t, const json_t *item,
+                 const struct dynamo_item_opts *opts, json_t **old,
+                 struct dynamo_err *err)
 {
     return dynamo_put_item(t->client, t->full_name, item, opts, old, err);
 }

@@ -80,8 +80,9 @@ dynamop_http_post(struct dynamop_http *h, const char *url, const char *const *he
     *fail = DYNAMOP_HTTP_FAIL_FATAL;
     *resp = (struct dynamop_http_resp){.body = "", .request_id = ""};
     if (nheaders > DYNAMOP_HTTP_MAX_HEADERS) {
-        dynamop_err_set(err, DYNAMO_ERR_INVALID, "dynamop_http_post: %zu headers, at most %d",
-                        nheaders, DYNAMOP_HTTP_MAX_HEADERS);
+        dynamop_err_set(err, DYNAMO_ERR_INVALID,
+                        "dynamop_http_post: %zu headers, at most %d", nheaders,
+                        DYNAMOP_HTTP_MAX_HEADERS);
         return -1;
     }
     if (h->plain_allowed && strncmp(url, "http://", 7) == 0) {

@@ -41,8 +41,8 @@ enum dynamop_http_fail {
     DYNAMOP_HTTP_FAIL_NONE,
     DYNAMOP_HTTP_FAIL_CONNECT, /* never reached the server: safe to retry */
     DYNAMOP_HTTP_FAIL_TIMEOUT,
-    DYNAMOP_HTTP_FAIL_IO,      /* reset or truncated mid-transfer */
-    DYNAMOP_HTTP_FAIL_FATAL,   /* TLS verification, bad URL, out of memory */
+    DYNAMOP_HTTP_FAIL_IO,    /* reset or truncated mid-transfer */
+    DYNAMOP_HTTP_FAIL_FATAL, /* TLS verification, bad URL, out of memory */
 };
 
 struct dynamop_http;
@@ -84,10 +84,10 @@ struct dynamop_plain;
 struct dynamop_plain *dynamop_plain_new(const struct dynamop_http_opts *opts,
                                         struct dynamo_err *err);
 void dynamop_plain_free(struct dynamop_plain *p);
-int dynamop_plain_post(struct dynamop_plain *p, const char *url, const char *const *headers,
-                       size_t nheaders, const char *body, size_t body_len,
-                       struct dynamop_http_resp *resp, enum dynamop_http_fail *fail,
-                       struct dynamo_err *err);
+int dynamop_plain_post(struct dynamop_plain *p, const char *url,
+                       const char *const *headers, size_t nheaders, const char *body,
+                       size_t body_len, struct dynamop_http_resp *resp,
+                       enum dynamop_http_fail *fail, struct dynamo_err *err);
 long dynamop_plain_connections(const struct dynamop_plain *p);
 
 #endif /* DYNAMO_FCGI_EXT_HTTP_H */

@@ -32,8 +32,8 @@ static int
 is_tchar(unsigned char ch)
 {
     /* RFC 9110 section 5.6.2: token characters. */
-    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-           (ch != 0 && strchr("!#$%&'*+-.^_`|~", ch) != NULL);
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+           (ch >= '0' && ch <= '9') || (ch != 0 && strchr("!#$%&'*+-.^_`|~", ch) != NULL);
 }
 
 static int
@@ -93,7 +93,8 @@ chunked_last(const char *v, size_t len)
     if (stop == 0)
         return 0;
     start = stop;
-    while (start > 0 && v[start - 1] != ',' && v[start - 1] != ' ' && v[start - 1] != '\t')
+    while (start > 0 && v[start - 1] != ',' && v[start - 1] != ' ' &&
+           v[start - 1] != '\t')
         start--;
     return stop - start == 7 && strncasecmp(v + start, "chunked", 7) == 0 ? 1 : -1;
 }
@@ -130,7 +131,7 @@ parse_length(const char *v, size_t len, unsigned long long *out)
 struct framing {
     int has_length;
     unsigned long long length;
-    int chunked;   /* 1: chunked last; -1: another coding */
+    int chunked; /* 1: chunked last; -1: another coding */
     int keep_alive;
 };
 
@@ -255,11 +256,11 @@ dynamop_http_parse_head(const char *buf, size_t head_len, struct dynamop_http_he
 /* ---- chunked bodies (RFC 9112 section 7.1) ------------------------------ */
 
 enum {
-    CH_SIZE,       /* hex digits of a chunk size */
-    CH_EXT,        /* after the size: extensions up to CR LF */
-    CH_SIZE_LF,    /* the LF closing a size line */
-    CH_DATA,       /* LEFT bytes of data */
-    CH_DATA_CR,    /* the CR LF after the data */
+    CH_SIZE,    /* hex digits of a chunk size */
+    CH_EXT,     /* after the size: extensions up to CR LF */
+    CH_SIZE_LF, /* the LF closing a size line */
+    CH_DATA,    /* LEFT bytes of data */
+    CH_DATA_CR, /* the CR LF after the data */
     CH_DATA_LF,
     CH_TRAILER,    /* the start of a trailer line, or the final CR LF */
     CH_TRAILER_IN, /* inside a trailer line */

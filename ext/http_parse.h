@@ -22,13 +22,13 @@ enum dynamop_http_framing {
 
 /* What a response head says. */
 struct dynamop_http_head {
-    long status;                  /* 100-999 */
+    long status; /* 100-999 */
     enum dynamop_http_framing framing;
-    unsigned long long length;    /* DYNAMOP_HTTP_BODY_LENGTH: the byte count */
-    int close;                    /* the connection ends with this response */
-    char request_id[64];          /* x-amzn-RequestId, "" when absent */
-    int has_crc32;                /* an x-amz-crc32 header was present ... */
-    unsigned long crc32;          /* ... with this value */
+    unsigned long long length; /* DYNAMOP_HTTP_BODY_LENGTH: the byte count */
+    int close;                 /* the connection ends with this response */
+    char request_id[64];       /* x-amzn-RequestId, "" when absent */
+    int has_crc32;             /* an x-amz-crc32 header was present ... */
+    unsigned long crc32;       /* ... with this value */
 };
 
 /* Length of the head at the start of BUF (LEN bytes), its closing blank line
@@ -37,8 +37,8 @@ size_t dynamop_http_head_len(const char *buf, size_t len);
 
 /* Parses the head BUF (HEAD_LEN bytes, from dynamop_http_head_len) into
  * HEAD.  Returns 0, or -1 with *WHY (a static string) saying what is wrong. */
-int dynamop_http_parse_head(const char *buf, size_t head_len, struct dynamop_http_head *head,
-                            const char **why);
+int dynamop_http_parse_head(const char *buf, size_t head_len,
+                            struct dynamop_http_head *head, const char **why);
 
 /* A chunked body being decoded in place: raw bytes are read into a buffer
  * and the data of each chunk is moved down to OUT, so the decoded body ends
@@ -56,7 +56,7 @@ struct dynamop_chunked {
  * complete (C->out bytes of data at BUF, C->pos raw bytes used), 0 when more
  * bytes are needed, or -1 with *WHY on malformed framing.  A chunk larger
  * than MAX_BODY in all is refused (-1) before its data arrives. */
-int dynamop_chunked_decode(struct dynamop_chunked *c, char *buf, size_t len, size_t max_body,
-                           const char **why);
+int dynamop_chunked_decode(struct dynamop_chunked *c, char *buf, size_t len,
+                           size_t max_body, const char **why);
 
 #endif /* DYNAMO_FCGI_EXT_HTTP_PARSE_H */

@@ -45,18 +45,18 @@
 struct dynamop_plain {
     long connect_timeout_ms;
     long request_timeout_ms;
-    char *url;       /* the URL the three fields below come from */
-    char *host;      /* for getaddrinfo: no brackets */
+    char *url;  /* the URL the three fields below come from */
+    char *host; /* for getaddrinfo: no brackets */
     char port[8];
-    char *path;      /* "/" when the URL has none */
-    int fd;          /* -1: no connection */
-    long armed_ms;   /* the socket's SO_RCVTIMEO / SO_SNDTIMEO, 0: unset */
-    char *out;       /* the request head being sent */
+    char *path;    /* "/" when the URL has none */
+    int fd;        /* -1: no connection */
+    long armed_ms; /* the socket's SO_RCVTIMEO / SO_SNDTIMEO, 0: unset */
+    char *out;     /* the request head being sent */
     size_t out_cap;
-    char *in;        /* the answer as received: head, then body */
+    char *in; /* the answer as received: head, then body */
     size_t in_len;
     size_t in_cap;
-    size_t body_at;  /* where the answer's body starts in IN */
+    size_t body_at; /* where the answer's body starts in IN */
     struct dynamop_http_head head;
     long connections;
 };
@@ -157,8 +157,8 @@ set_url(struct dynamop_plain *p, const char *url, struct dynamo_err *err)
         (colon != NULL && (*colon != ':' || plen == 0 || plen >= sizeof(p->port) ||
                            strspn(colon + 1, "0123456789") < plen)) ||
         memchr(auth, '@', (size_t)(slash - auth)) != NULL) {
-        dynamop_err_set(err, DYNAMO_ERR_CONFIG, "endpoint '%s': not an http://host[:port] URL",
-                        url);
+        dynamop_err_set(err, DYNAMO_ERR_CONFIG,
+                        "endpoint '%s': not an http://host[:port] URL", url);
         return -1;
     }
     host = dynamop_strndup(auth, (size_t)(hend - auth));
@@ -358,8 +358,8 @@ io_failure(int e, const char *what, enum dynamop_http_fail *fail, struct dynamo_
 {
     if (e == EAGAIN || e == EWOULDBLOCK || e == ETIMEDOUT) {
         *fail = DYNAMOP_HTTP_FAIL_TIMEOUT;
-        dynamop_err_set(err, DYNAMO_ERR_TIMEOUT, "%s: no progress before the request timeout",
-                        what);
+        dynamop_err_set(err, DYNAMO_ERR_TIMEOUT,
+                        "%s: no progress before the request timeout", what);
     } else {
         *fail = DYNAMOP_HTTP_FAIL_IO;
         dynamop_err_set(err, DYNAMO_ERR_NETWORK, "%s: %s", what, strerror(e));
@@ -385,8 +385,8 @@ send_request(struct dynamop_plain *p, size_t head_len, const char *body, size_t 
             return io_failure(ETIMEDOUT, "send", fail, err);
         n = sendmsg(p->fd, &msg, MSG_NOSIGNAL);
         if (n < 0) {
-            if (errno == EINTR || ((errno == EAGAIN || errno == EWOULDBLOCK) &&
-                                   now_ms() < deadline))
+            if (errno == EINTR ||
+                ((errno == EAGAIN || errno == EWOULDBLOCK) && now_ms() < deadline))
                 continue;
             if (reused && (errno == EPIPE || errno == ECONNRESET))
                 return DEAD;
@@ -515,9 +515,10 @@ read_length_body(struct dynamop_plain *p, size_t head_len, long long deadline,
 
         if (n == 0) {
             *fail = DYNAMOP_HTTP_FAIL_IO;
-            dynamop_err_set(err, DYNAMO_ERR_NETWORK,
-                            "the server closed the connection after %zu of %llu body bytes",
-                            p->in_len - head_len, p->head.length);
+            dynamop_err_set(
+                err, DYNAMO_ERR_NETWORK,
+                "the server closed the connection after %zu of %llu body bytes",
+                p->in_len - head_len, p->head.length);
             return FAIL;
         }
         if (n < 0)
@@ -548,7 +549,8 @@ read_open_body(struct dynamop_plain *p, size_t head_len, long long deadline,
         if (chunked) {
             char *region = p->in + head_len;
             size_t raw = p->in_len - head_len;
-            int done = dynamop_chunked_decode(&ch, region, raw, DYNAMOP_HTTP_MAX_BODY, &why);
+            int done =
+                dynamop_chunked_decode(&ch, region, raw, DYNAMOP_HTTP_MAX_BODY, &why);
 
             if (done < 0)
                 return strstr(why, "cap") != NULL ? too_big(fail, err)
@@ -600,7 +602,8 @@ exchange(struct dynamop_plain *p, size_t head_len, const char *body, size_t body
 
     p->in_len = 0;
     p->head = (struct dynamop_http_head){0};
-    if ((o = send_request(p, head_len, body, body_len, deadline, reused, fail, err)) != OK ||
+    if ((o = send_request(p, head_len, body, body_len, deadline, reused, fail, err)) !=
+            OK ||
         (o = read_head(p, deadline, reused, &resp_head, fail, err)) != OK)
         return o;
     switch (p->head.framing) {

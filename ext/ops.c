@@ -17,7 +17,8 @@ add_opts(json_t *req, const struct dynamo_item_opts *opts)
     if (opts == NULL)
         return 0;
     if (opts->condition != NULL)
-        rc |= json_object_set_new(req, "ConditionExpression", json_string(opts->condition));
+        rc |=
+            json_object_set_new(req, "ConditionExpression", json_string(opts->condition));
     if (opts->names != NULL)
         rc |= json_object_set(req, "ExpressionAttributeNames", (json_t *)opts->names);
     if (opts->values != NULL)
@@ -25,7 +26,8 @@ add_opts(json_t *req, const struct dynamo_item_opts *opts)
     if (opts->return_values != NULL)
         rc |= json_object_set_new(req, "ReturnValues", json_string(opts->return_values));
     if (opts->projection != NULL)
-        rc |= json_object_set_new(req, "ProjectionExpression", json_string(opts->projection));
+        rc |= json_object_set_new(req, "ProjectionExpression",
+                                  json_string(opts->projection));
     if (opts->consistent_read)
         rc |= json_object_set_new(req, "ConsistentRead", json_true());
     return rc == 0 ? 0 : -1;
@@ -80,7 +82,8 @@ call_and_take(struct dynamo_client *c, const char *operation, json_t *req,
 
 int
 dynamo_get_item(struct dynamo_client *c, const char *table, const json_t *key,
-                const struct dynamo_item_opts *opts, json_t **item, struct dynamo_err *err)
+                const struct dynamo_item_opts *opts, json_t **item,
+                struct dynamo_err *err)
 {
     return call_and_take(c, "GetItem", item_request(table, "Key", key, opts, err), "Item",
                          item, err);
@@ -132,7 +135,8 @@ dynamo_put_item(struct dynamo_client *c, const char *table, const json_t *item,
 }
 
 int
-dynamo_create_table(struct dynamo_client *c, const json_t *request, struct dynamo_err *err)
+dynamo_create_table(struct dynamo_client *c, const json_t *request,
+                    struct dynamo_err *err)
 {
     json_t *resp = dynamo_call(c, "CreateTable", request, err);
 
@@ -166,12 +170,14 @@ int
 dynamo_describe_table(struct dynamo_client *c, const char *table, json_t **desc,
                       struct dynamo_err *err)
 {
-    if (call_and_take(c, "DescribeTable", name_request(table, err), "Table", desc, err) != 0)
+    if (call_and_take(c, "DescribeTable", name_request(table, err), "Table", desc, err) !=
+        0)
         return -1;
     if (desc != NULL && !json_is_object(*desc)) {
         json_decref(*desc);
         *desc = NULL;
-        dynamop_err_set(err, DYNAMO_ERR_BAD_RESPONSE, "DescribeTable answer has no Table");
+        dynamop_err_set(err, DYNAMO_ERR_BAD_RESPONSE,
+                        "DescribeTable answer has no Table");
         return -1;
     }
     return 0;
@@ -185,7 +191,8 @@ collect_page(json_t *names, json_t *resp, const char **next, struct dynamo_err *
     json_t *page = json_object_get(resp, "TableNames");
 
     if (!json_is_array(page) || json_array_extend(names, page) != 0) {
-        dynamop_err_set(err, DYNAMO_ERR_BAD_RESPONSE, "ListTables answer has no TableNames");
+        dynamop_err_set(err, DYNAMO_ERR_BAD_RESPONSE,
+                        "ListTables answer has no TableNames");
         return -1;
     }
     *next = json_string_value(json_object_get(resp, "LastEvaluatedTableName"));
@@ -235,7 +242,8 @@ now_ms(void)
 
 /* 1 when TABLE has reached the state asked for, 0 when not yet, -1 on error. */
 static int
-table_settled(struct dynamo_client *c, const char *table, int exists, struct dynamo_err *err)
+table_settled(struct dynamo_client *c, const char *table, int exists,
+              struct dynamo_err *err)
 {
     struct dynamo_err e = {0};
     json_t *desc = NULL;
@@ -266,8 +274,9 @@ dynamo_wait_table(struct dynamo_client *c, const char *table, int exists, long t
         if (settled != 0)
             return settled > 0 ? 0 : -1;
         if (now_ms() + delay > deadline) {
-            dynamop_err_set(err, DYNAMO_ERR_TIMEOUT, "table '%s' did not %s within %ld ms",
-                            table, exists ? "become ACTIVE" : "disappear", timeout_ms);
+            dynamop_err_set(err, DYNAMO_ERR_TIMEOUT,
+                            "table '%s' did not %s within %ld ms", table,
+                            exists ? "become ACTIVE" : "disappear", timeout_ms);
             return -1;
         }
         nanosleep(&(struct timespec){delay / 1000, (delay % 1000) * 1000000L}, NULL);
@@ -277,7 +286,8 @@ dynamo_wait_table(struct dynamo_client *c, const char *table, int exists, long t
 
 int
 dynamo_delete_item(struct dynamo_client *c, const char *table, const json_t *key,
-                   const struct dynamo_item_opts *opts, json_t **old, struct dynamo_err *err)
+                   const struct dynamo_item_opts *opts, json_t **old,
+                   struct dynamo_err *err)
 {
     return call_and_take(c, "DeleteItem", item_request(table, "Key", key, opts, err),
                          "Attributes", old, err);
@@ -285,8 +295,8 @@ dynamo_delete_item(struct dynamo_client *c, const char *table, const json_t *key
 
 int
 dynamo_update_item(struct dynamo_client *c, const char *table, const json_t *key,
-                   const char *update, const struct dynamo_item_opts *opts, json_t **attrs,
-                   struct dynamo_err *err)
+                   const char *update, const struct dynamo_item_opts *opts,
+                   json_t **attrs, struct dynamo_err *err)
 {
     json_t *req = item_request(table, "Key", key, opts, err);
 
@@ -303,8 +313,8 @@ int
 dynamo_update_table(struct dynamo_client *c, const json_t *request, json_t **desc,
                     struct dynamo_err *err)
 {
-    return call_and_take(c, "UpdateTable", json_deep_copy(request), "TableDescription", desc,
-                         err);
+    return call_and_take(c, "UpdateTable", json_deep_copy(request), "TableDescription",
+                         desc, err);
 }
 
 int
@@ -314,7 +324,8 @@ dynamo_update_ttl(struct dynamo_client *c, const char *table, const char *attrib
     json_t *req = NULL;
 
     if (table == NULL || attribute == NULL)
-        dynamop_err_set(err, DYNAMO_ERR_INVALID, "UpdateTimeToLive needs a table and an "
+        dynamop_err_set(err, DYNAMO_ERR_INVALID,
+                        "UpdateTimeToLive needs a table and an "
                         "attribute");
     else if ((req = json_pack("{s:s, s:{s:s, s:b}}", "TableName", table,
                               "TimeToLiveSpecification", "AttributeName", attribute,

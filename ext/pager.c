@@ -13,7 +13,7 @@ struct dynamo_pager {
     json_t *request;   /* owned copy; ExclusiveStartKey updated per page */
     json_t *items;     /* the current page */
     size_t pos;
-    int last_page;     /* the current page had no LastEvaluatedKey */
+    int last_page; /* the current page had no LastEvaluatedKey */
 };
 
 static int
@@ -21,8 +21,10 @@ valid_operation(const char *op, struct dynamo_err *err)
 {
     if (op != NULL && (strcmp(op, "Query") == 0 || strcmp(op, "Scan") == 0))
         return 1;
-    dynamop_err_set(err, DYNAMO_ERR_INVALID, "paging works on \"Query\" or \"Scan\", not "
-                    "\"%s\"", op ? op : "(null)");
+    dynamop_err_set(err, DYNAMO_ERR_INVALID,
+                    "paging works on \"Query\" or \"Scan\", not "
+                    "\"%s\"",
+                    op ? op : "(null)");
     return 0;
 }
 
@@ -40,8 +42,8 @@ dynamo_page(struct dynamo_client *c, const char *operation, const json_t *reques
      * request's member names; the values below (keys, expression values,
      * whose names may hold U+0000) are shared as they are. */
     req = json_copy((json_t *)request);
-    if (req == NULL || (start != NULL &&
-                        json_object_set(req, "ExclusiveStartKey", (json_t *)start) != 0)) {
+    if (req == NULL || (start != NULL && json_object_set(req, "ExclusiveStartKey",
+                                                         (json_t *)start) != 0)) {
         json_decref(req);
         dynamop_err_nomem(err);
         return -1;
@@ -57,7 +59,8 @@ dynamo_page(struct dynamo_client *c, const char *operation, const json_t *reques
         json_decref(*items);
         json_decref(*next);
         *items = *next = NULL;
-        dynamop_err_set(err, DYNAMO_ERR_BAD_RESPONSE, "%s answer has no Items", operation);
+        dynamop_err_set(err, DYNAMO_ERR_BAD_RESPONSE, "%s answer has no Items",
+                        operation);
         return -1;
     }
     return 0;

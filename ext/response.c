@@ -30,12 +30,8 @@ static const char *const throttling_types[] = {
 };
 
 static const char *const transient_types[] = {
-    "RequestTimeout",
-    "RequestTimeoutException",
-    "PriorRequestNotComplete",
-    "InternalServerError",
-    "InternalFailure",
-    "ServiceUnavailable",
+    "RequestTimeout",      "RequestTimeoutException", "PriorRequestNotComplete",
+    "InternalServerError", "InternalFailure",         "ServiceUnavailable",
 };
 
 static const struct {
@@ -146,8 +142,8 @@ retry_for(const char *type, long status)
 {
     if (IN_LIST(type, throttling_types) || status == 429)
         return DYNAMOP_RETRY_THROTTLE;
-    if (IN_LIST(type, transient_types) || status == 500 || status == 502 || status == 503 ||
-        status == 504)
+    if (IN_LIST(type, transient_types) || status == 500 || status == 502 ||
+        status == 503 || status == 504)
         return DYNAMOP_RETRY_TRANSIENT;
     return DYNAMOP_RETRY_NO;
 }
@@ -196,10 +192,11 @@ dynamop_decode_error(long status, const char *body, size_t len, const char *requ
     if (err != NULL && err->code == DYNAMO_OK) {
         snprintf(err->type, sizeof(err->type), "%s", type);
         err->http_status = (int)status;
-        snprintf(err->request_id, sizeof(err->request_id), "%s", request_id ? request_id : "");
+        snprintf(err->request_id, sizeof(err->request_id), "%s",
+                 request_id ? request_id : "");
         if (*type == '\0' && message == NULL)
-            dynamop_err_set(err, code_for(type, status), "HTTP %ld without a DynamoDB error",
-                            status);
+            dynamop_err_set(err, code_for(type, status),
+                            "HTTP %ld without a DynamoDB error", status);
         else
             dynamop_err_set(err, code_for(type, status), "%s%s%s (HTTP %ld)", type,
                             *type && message ? ": " : "", message ? message : "", status);

@@ -22,9 +22,7 @@ name_listed(const json_t *names, const char *name)
     size_t i;
     json_t *v;
 
-    json_array_foreach(names, i, v)
-        if (strcmp(json_string_value(v), name) == 0)
-            return 1;
+    json_array_foreach(names, i, v) if (strcmp(json_string_value(v), name) == 0) return 1;
     return 0;
 }
 
@@ -47,9 +45,10 @@ same_keys(struct dynamo_table *t, struct dynamo_err *err)
         goto out;
     }
     if (json_array_size(diff) > 0) {
-        dynamop_err_set(err, DYNAMO_ERR_CONFIG, "table %s exists with other keys than "
-                        "declared (%s); not using it", t->full_name,
-                        json_string_value(json_array_get(diff, 0)));
+        dynamop_err_set(err, DYNAMO_ERR_CONFIG,
+                        "table %s exists with other keys than "
+                        "declared (%s); not using it",
+                        t->full_name, json_string_value(json_array_get(diff, 0)));
         goto out;
     }
     rc = 0;
@@ -130,7 +129,8 @@ dynamo_create_all(struct dynamo *d, struct web_ctx *ctx, int wait, struct dynamo
         created[i] = (char)made;
     }
     for (size_t i = 0; i < n; i++)
-        if (created[i] && settle(dynamo_table_at(d, ctx, i, err), d->config.prefix, wait, err) != 0)
+        if (created[i] &&
+            settle(dynamo_table_at(d, ctx, i, err), d->config.prefix, wait, err) != 0)
             goto out;
     rc = 0;
 out:
@@ -140,7 +140,8 @@ out:
 }
 
 int
-dynamo_destroy_all(struct dynamo *d, struct web_ctx *ctx, int wait, struct dynamo_err *err)
+dynamo_destroy_all(struct dynamo *d, struct web_ctx *ctx, int wait,
+                   struct dynamo_err *err)
 {
     size_t n = dynamo_table_count(d);
 

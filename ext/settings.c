@@ -51,11 +51,13 @@ dup_into(char **dst, const char *src, struct dynamo_err *err)
 }
 
 static int
-read_endpoint(struct dynamop_config *cfg, const struct web_app *app, struct dynamo_err *err)
+read_endpoint(struct dynamop_config *cfg, const struct web_app *app,
+              struct dynamo_err *err)
 {
     struct web_err werr = {0};
     int local = web_config_bool(app, "DYNAMO_ENABLE_LOCAL", 0, &werr);
-    const char *host = get(app, "DYNAMO_LOCAL_HOST"), *port = get(app, "DYNAMO_LOCAL_PORT");
+    const char *host = get(app, "DYNAMO_LOCAL_HOST"),
+               *port = get(app, "DYNAMO_LOCAL_PORT");
     const char *url;
     char buf[512];
 
@@ -136,7 +138,8 @@ read_long(const struct web_app *app, const char *key, long min, long max, long *
 
 /* DYNAMO_HTTP_TRANSPORT: "auto" (the default) or "curl". */
 static int
-read_transport(struct dynamop_config *cfg, const struct web_app *app, struct dynamo_err *err)
+read_transport(struct dynamop_config *cfg, const struct web_app *app,
+               struct dynamo_err *err)
 {
     const char *v = get(app, "DYNAMO_HTTP_TRANSPORT");
 

@@ -98,8 +98,8 @@ dynamo_transact_get(struct dynamo_client *c, const json_t *gets, json_t **items,
         *reasons = NULL;
     if (!valid_actions("TransactGetItems", gets, err))
         return -1;
-    resp = call_txn(c, "TransactGetItems", json_pack("{s:O}", "TransactItems", gets), reasons,
-                    err);
+    resp = call_txn(c, "TransactGetItems", json_pack("{s:O}", "TransactItems", gets),
+                    reasons, err);
     if (resp == NULL)
         return -1;
     *items = get_items(resp);

@@ -101,7 +101,8 @@ check_set(struct check *c, const json_t *set, enum dynamop_type_tag tag)
             return -1;
         if (tag == DYNAMOP_TAG_BS && !is_base64(s, len))
             return fail(c, "binary set element is not base64");
-        if (tag != DYNAMOP_TAG_NS && add_size(c, tag == DYNAMOP_TAG_BS ? len / 4 * 3 : len))
+        if (tag != DYNAMOP_TAG_NS &&
+            add_size(c, tag == DYNAMOP_TAG_BS ? len / 4 * 3 : len))
             return -1;
     }
     return 0;
