@@ -24,62 +24,19 @@
 #include "ext/json_parse.h"
 #include "ext/response.h"
 #include "fuzz.h"
+#include "tests/common/nulswap.h"
 
 #define LOAD_FLAGS (JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL)
-#define U_E000 "\xee\x80\x80" /* U+E000 in UTF-8 */
-
-/* S (LEN bytes) with every "\u0000" escape written "\uE000" (same length:
- * positions hold), or NULL when S holds U+E000 itself, raw or escaped, or
- * when out of memory. */
-static char *
-nul_swapped(const char *s, size_t len)
-{
-    char *c;
-    size_t i;
-
-    for (i = 0; i + 3 <= len; i++)
-        if (memcmp(s + i, U_E000, 3) == 0)
-            return NULL;
-    if ((c = malloc(len + 1)) == NULL)
-        return NULL;
-    memcpy(c, s, len);
-    for (i = 0; i + 1 < len; i += s[i] == '\\' ? 2 : 1) {
-        if (s[i] != '\\' || s[i + 1] != 'u' || len - i < 6)
-            continue;
-        if (strncasecmp(s + i + 2, "e000", 4) == 0) {
-            free(c);
-            return NULL;
-        }
-        if (memcmp(s + i + 2, "0000", 4) == 0)
-            memcpy(c + i + 2, "E000", 4);
-    }
-    return c;
-}
-
 /* json_dumps of V, with every U+E000 written as \u0000 when SWAPPED
  * (free()); NULL out of memory. */
 static char *
 dump(const json_t *v, int swapped)
 {
-    char *d = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY), *out, *o;
-    const char *p;
+    char *d = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY), *out;
 
     if (d == NULL || !swapped)
         return d;
-    if ((out = malloc(2 * strlen(d) + 1)) == NULL) {
-        free(d);
-        return NULL;
-    }
-    for (p = d, o = out; *p != '\0';) {
-        if (strncmp(p, U_E000, 3) == 0) {
-            memcpy(o, "\\u0000", 6);
-            o += 6;
-            p += 3;
-        } else {
-            *o++ = *p++;
-        }
-    }
-    *o = '\0';
+    out = nulswap_out(d);
     free(d);
     return out;
 }
@@ -94,7 +51,7 @@ check_parse(const char *s, size_t len)
     int swapped = 0;
 
     if (want == NULL && json_error_code(&jerr) == json_error_null_byte_in_key) {
-        char *copy = nul_swapped(s, len);
+        char *copy = nulswap_in(s, len);
 
         if (copy == NULL) { /* U+E000 in the input: no reference */
             json_decref(got);

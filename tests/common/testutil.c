@@ -115,6 +115,34 @@ tu_env(const char *name)
     return v;
 }
 
+char *
+tu_copy(const char *s, size_t len)
+{
+    char *c = malloc(len ? len : 1);
+
+    ck_assert_ptr_nonnull(c);
+    memcpy(c, s, len);
+    return c;
+}
+
+struct dynamo_client *
+tu_local_client(const struct dynamo_client_config *base)
+{
+    static char endpoint[256];
+    struct dynamo_client_config cfg = {0};
+    struct dynamo_err err = {0};
+    struct dynamo_client *c;
+
+    if (base != NULL)
+        cfg = *base;
+    snprintf(endpoint, sizeof(endpoint), "http://%s:%s", tu_env("DYNAMO_LOCAL_HOST"),
+             tu_env("DYNAMO_LOCAL_PORT"));
+    cfg.endpoint = endpoint; /* the client copies it */
+    c = dynamo_client_new(&cfg, &err);
+    ck_assert_msg(c != NULL, "dynamo_client_new: %s", err.text);
+    return c;
+}
+
 const char *
 tu_unique(const char *prefix, char *buf, size_t size)
 {

@@ -13,6 +13,16 @@
  * suite that needs a server fails rather than skips without it. */
 const char *tu_env(const char *name);
 
+/* An exactly sized heap copy of LEN bytes of S (free()), so that ASan
+ * catches a read past the end of a parser's input. */
+char *tu_copy(const char *s, size_t len);
+
+/* A client of the DynamoDB Local the runner started (DYNAMO_LOCAL_HOST,
+ * DYNAMO_LOCAL_PORT) with BASE's other settings (NULL: none); fails the
+ * test when it cannot be made.  New: dynamo_client_free(). */
+struct dynamo_client_config;
+struct dynamo_client *tu_local_client(const struct dynamo_client_config *base);
+
 /* A name unique to this process and call ("it-12345-3"), for tables. */
 const char *tu_unique(const char *prefix, char *buf, size_t size);
 

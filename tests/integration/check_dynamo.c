@@ -11,23 +11,13 @@
 #include "dynamo.h"
 #include "testutil.h"
 
-static char endpoint[256];
-
 static struct dynamo_client *
 new_client(void)
 {
-    struct dynamo_client_config cfg = {0};
-    struct dynamo_err err = {0};
-    struct dynamo_client *c;
+    struct dynamo_client_config cfg = {.access_key_id = "AKIDINTEGRATION",
+                                       .secret_access_key = "integration-secret"};
 
-    snprintf(endpoint, sizeof(endpoint), "http://%s:%s", tu_env("DYNAMO_LOCAL_HOST"),
-             tu_env("DYNAMO_LOCAL_PORT"));
-    cfg.endpoint = endpoint;
-    cfg.access_key_id = "AKIDINTEGRATION";
-    cfg.secret_access_key = "integration-secret";
-    c = dynamo_client_new(&cfg, &err);
-    ck_assert_msg(c != NULL, "dynamo_client_new: %s", err.text);
-    return c;
+    return tu_local_client(&cfg);
 }
 
 /* Creates a table NAME with a string hash key "id" and waits for it. */

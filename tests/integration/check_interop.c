@@ -45,27 +45,17 @@ extern char **environ;
 #define SORT_KEY_WRITTEN "1.2345678901234567890123456789012345678E+37"
 #define SORT_KEY_READ "12345678901234567890123456789012345678"
 
-static char endpoint[256];
-
 /* ---- the two clients ----------------------------------------------- */
 
 /* This client, with the credentials and region boto3 uses too. */
 static struct dynamo_client *
 new_client(void)
 {
-    struct dynamo_client_config cfg = {0};
-    struct dynamo_err err = {0};
-    struct dynamo_client *c;
+    struct dynamo_client_config cfg = {.region = tu_env("AWS_REGION"),
+                                       .access_key_id = tu_env("AWS_ACCESS_KEY_ID"),
+                                       .secret_access_key = tu_env("AWS_SECRET_ACCESS_KEY")};
 
-    snprintf(endpoint, sizeof(endpoint), "http://%s:%s", tu_env("DYNAMO_LOCAL_HOST"),
-             tu_env("DYNAMO_LOCAL_PORT"));
-    cfg.endpoint = endpoint;
-    cfg.region = tu_env("AWS_REGION");
-    cfg.access_key_id = tu_env("AWS_ACCESS_KEY_ID");
-    cfg.secret_access_key = tu_env("AWS_SECRET_ACCESS_KEY");
-    c = dynamo_client_new(&cfg, &err);
-    ck_assert_msg(c != NULL, "dynamo_client_new: %s", err.text);
-    return c;
+    return tu_local_client(&cfg);
 }
 
 /* All of FD up to its end, NUL-terminated (new: free()). */

@@ -16,23 +16,13 @@
 #include "../../ext/http_parse.h"
 #include "testutil.h"
 
-static char *
-copy_of(const char *s, size_t len)
-{
-    char *c = malloc(len ? len : 1);
-
-    ck_assert_ptr_nonnull(c);
-    memcpy(c, s, len);
-    return c;
-}
-
 /* Parses the head TEXT (which must be complete and nothing more).  Returns
  * what dynamop_http_parse_head returns; *WHY on failure. */
 static int
 parse(const char *text, struct dynamop_http_head *h, const char **why)
 {
     size_t len = strlen(text);
-    char *buf = copy_of(text, len);
+    char *buf = tu_copy(text, len);
     int rc;
 
     ck_assert_uint_eq(dynamop_http_head_len(buf, len), len);
@@ -72,7 +62,7 @@ START_TEST(test_head_len)
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         size_t len = strlen(cases[i].text);
-        char *buf = copy_of(cases[i].text, len);
+        char *buf = tu_copy(cases[i].text, len);
 
         ck_assert_msg(dynamop_http_head_len(buf, len) == cases[i].want, "case %zu: %zu", i,
                       dynamop_http_head_len(buf, len));
@@ -212,7 +202,7 @@ START_TEST(test_head_nul)
 {
     static const char text[] = "HTTP/1.1 200 OK\r\nA: b\0c\r\n\r\n";
     size_t len = sizeof(text) - 1;
-    char *buf = copy_of(text, len);
+    char *buf = tu_copy(text, len);
     struct dynamop_http_head h;
     const char *why = NULL;
 

@@ -30,26 +30,16 @@
 
 #include "../../ext/json_parse.h"
 #include "../../ext/response.h"
+#include "nulswap.h"
 #include "testutil.h"
 
 /* jansson's blocks not yet freed (tu_json_count_allocs). */
 #define live_blocks tu_json_live()
 
-/* An exactly sized heap copy of LEN bytes of S (free()). */
-static char *
-copy_of(const char *s, size_t len)
-{
-    char *c = malloc(len ? len : 1);
-
-    ck_assert_ptr_nonnull(c);
-    memcpy(c, s, len);
-    return c;
-}
-
 static json_t *
 ours(const char *s, size_t len, struct dynamop_json_error *e)
 {
-    char *c = copy_of(s, len);
+    char *c = tu_copy(s, len);
     json_t *v = dynamop_json_parse(c, len, e);
 
     free(c);
@@ -95,54 +85,13 @@ skipped_nul(const char *s, size_t len, const struct dynamop_json_error *e)
 }
 
 #define LOAD_FLAGS (JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL)
-#define U_E000 "\xee\x80\x80" /* U+E000 in UTF-8 */
-
-/* S (LEN bytes) with every "\u0000" escape written "\uE000" (new:
- * free()), or NULL when S holds U+E000 itself, raw or escaped: jansson
- * refuses "\u0000" in a key even with JSON_ALLOW_NUL, and the value it
- * gives for the copy, dumped with U+E000 written back as \u0000, is the
- * reference for ours.  The copy has S's length, so error positions hold. */
-static char *
-nul_swapped(const char *s, size_t len)
-{
-    char *c;
-    size_t i;
-
-    for (i = 0; i + 3 <= len; i++)
-        if (memcmp(s + i, U_E000, 3) == 0)
-            return NULL;
-    c = copy_of(s, len);
-    for (i = 0; i + 1 < len; i += s[i] == '\\' ? 2 : 1) {
-        if (s[i] != '\\' || s[i + 1] != 'u' || len - i < 6)
-            continue;
-        if (strncasecmp(s + i + 2, "e000", 4) == 0) {
-            free(c);
-            return NULL;
-        }
-        if (memcmp(s + i + 2, "0000", 4) == 0)
-            memcpy(c + i + 2, "E000", 4);
-    }
-    return c;
-}
-
 /* json_dumps of V with every U+E000 written as \u0000 (free()). */
 static char *
 dump_nul_back(const json_t *v)
 {
-    char *d = dump(v), *out = malloc(2 * strlen(d) + 1), *o = out;
-    const char *p;
+    char *d = dump(v), *out = nulswap_out(d);
 
     ck_assert_ptr_nonnull(out);
-    for (p = d; *p != '\0';) {
-        if (strncmp(p, U_E000, 3) == 0) {
-            memcpy(o, "\\u0000", 6);
-            o += 6;
-            p += 3;
-        } else {
-            *o++ = *p++;
-        }
-    }
-    *o = '\0';
     jansson_free(d);
     return out;
 }
@@ -160,7 +109,7 @@ compare(const char *s, size_t len, const char *name)
     int swapped = 0;
 
     if (want == NULL && json_error_code(&jerr) == json_error_null_byte_in_key) {
-        char *copy = nul_swapped(s, len);
+        char *copy = nulswap_in(s, len);
 
         ck_assert_msg(copy != NULL, "%s: a NUL key and U+E000: no reference", name);
         want = json_loadb(copy, len, LOAD_FLAGS, &jerr);
@@ -212,7 +161,7 @@ compare_text(const char *answer, size_t len, const char *name)
     json_t *resp = dynamop_decode_body(answer, len, &want_err);
     const json_t *item = resp != NULL ? json_object_get(resp, "Item") : NULL;
     char *want = item != NULL ? dynamo_item_to_json_text(item, &want_err) : NULL;
-    char *c = copy_of(answer, len), *got = (char *)"unset";
+    char *c = tu_copy(answer, len), *got = (char *)"unset";
     size_t got_len = 0;
     int rc = dynamop_answer_item_text(c, len, "Item", &got, &got_len, &got_err);
 
