@@ -43,12 +43,6 @@ answer_wipe(struct answer *a)
     memset(a, 0, sizeof(*a));
 }
 
-static void
-global_init(void)
-{
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
 /* Appends body bytes; returning less than given aborts the transfer.  The
  * buffer is allocated at its maximum at once (answers are small and rare),
  * so it is never reallocated and no stray copy of a secret is left. */
@@ -114,14 +108,13 @@ request(const struct dynamop_fetch *f, const char *method, const char *url,
         const char *const *headers, const char *what, struct answer *a,
         struct dynamo_err *err)
 {
-    static pthread_once_t once = PTHREAD_ONCE_INIT;
     char errbuf[CURL_ERROR_SIZE] = "";
     struct curl_slist *list = NULL, *next;
     long status = 0;
     CURLcode rc;
     CURL *c;
 
-    pthread_once(&once, global_init);
+    dynamop_curl_global_init();
     if ((c = curl_easy_init()) == NULL || configure(c, f, a, errbuf) != 0 ||
         (list = curl_slist_append(NULL, "Accept:")) == NULL) {
         curl_easy_cleanup(c);

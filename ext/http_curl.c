@@ -39,11 +39,18 @@ struct dynamop_curl {
     long connections;
 };
 
-/* curl_global_init is not thread-safe in older libcurls; run it once. */
 static void
 global_init(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+void
+dynamop_curl_global_init(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+    pthread_once(&once, global_init);
 }
 
 /* Appends response bytes.  Returns the count taken; anything else makes curl
@@ -141,10 +148,9 @@ configure(struct dynamop_curl *h, const struct dynamop_http_opts *opts)
 struct dynamop_curl *
 dynamop_curl_new(const struct dynamop_http_opts *opts, struct dynamo_err *err)
 {
-    static pthread_once_t once = PTHREAD_ONCE_INIT;
     struct dynamop_curl *h;
 
-    pthread_once(&once, global_init);
+    dynamop_curl_global_init();
     h = dynamop_calloc(1, sizeof(*h));
     if (h == NULL) {
         dynamop_err_nomem(err);

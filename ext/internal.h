@@ -31,6 +31,11 @@ void dynamop_free_secret(char *s);
  * the previous call. */
 long dynamop_alloc_fail_at(long n);
 
+/* ---- libcurl (http_curl.c) ----------------------------------------------
+ * curl_global_init, once per process for every handle the library makes
+ * (older libcurls' is not thread-safe, so one pthread_once guards it). */
+void dynamop_curl_global_init(void);
+
 /* ---- UTF-8 -------------------------------------------------------------- */
 
 /* Length of the well-formed UTF-8 sequence at S, a byte >= 0x80 (RFC 3629
