@@ -228,6 +228,28 @@ web_config_bool(const struct web_app *app, const char *key, int dflt, struct web
     return -1;
 }
 
+int
+web_config_choice(const struct web_app *app, const char *key, const char *const *choices,
+                  size_t n, int dflt, struct web_err *err)
+{
+    const struct webp_conf_entry *e;
+    enum origin from;
+    const char *v = conf_lookup(app, key, &from, &e);
+    char expected[200] = "one of";
+    size_t i, len = strlen(expected);
+
+    if (v == NULL)
+        return dflt;
+    for (i = 0; i < n; i++)
+        if (webp_strcasecmp(v, choices[i]) == 0)
+            return (int)i;
+    for (i = 0; i < n && len < sizeof(expected); i++)
+        len += (size_t)snprintf(expected + len, sizeof(expected) - len, "%s %s",
+                                i ? "," : "", choices[i]);
+    conf_bad_value(err, key, v, from, e, expected);
+    return -1;
+}
+
 /* Parses an optionally signed decimal integer that fills all of S.  0 or -1
  * (empty, stray characters, out of long's range). */
 static int

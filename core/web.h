@@ -98,6 +98,12 @@ WEB_EXPORT const char *web_config_get(const struct web_app *app, const char *key
  * Returns DFLT when unset; -1 and fills ERR when set to anything else. */
 WEB_EXPORT int web_config_bool(const struct web_app *app, const char *key, int dflt,
                                struct web_err *err);
+/* KEY read as one of the N words CHOICES (any case): returns its index, DFLT
+ * when unset; -1 and fills ERR (the file's LINE:COL when it came from a
+ * file) when set to anything else. */
+WEB_EXPORT int web_config_choice(const struct web_app *app, const char *key,
+                                 const char *const *choices, size_t n, int dflt,
+                                 struct web_err *err);
 /* KEY read as a decimal integer in [MIN, MAX] into *OUT (DFLT when unset).
  * Returns 0, or -1 and fills ERR. */
 WEB_EXPORT int web_config_long(const struct web_app *app, const char *key, long dflt,

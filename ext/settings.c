@@ -136,22 +136,21 @@ read_long(const struct web_app *app, const char *key, long min, long max, long *
     return 0;
 }
 
-/* DYNAMO_HTTP_TRANSPORT: "auto" (the default) or "curl". */
+/* DYNAMO_HTTP_TRANSPORT: "auto" (the default) or "curl", in
+ * enum dynamo_transport's order. */
 static int
-read_transport(struct dynamop_config *cfg, const struct web_app *app,
-               struct dynamo_err *err)
+read_transport(struct dynamop_config *cfg, const struct web_app *app, struct dynamo_err *err)
 {
-    const char *v = get(app, "DYNAMO_HTTP_TRANSPORT");
+    static const char *const names[DYNAMO_TRANSPORT_MAX] = {"auto", "curl"};
+    struct web_err werr = {0};
+    int t = web_config_choice(app, "DYNAMO_HTTP_TRANSPORT", names, DYNAMO_TRANSPORT_MAX,
+                              DYNAMO_TRANSPORT_AUTO, &werr);
 
-    if (v == NULL || strcmp(v, "auto") == 0) {
-        cfg->client.transport = DYNAMO_TRANSPORT_AUTO;
-    } else if (strcmp(v, "curl") == 0) {
-        cfg->client.transport = DYNAMO_TRANSPORT_CURL;
-    } else {
-        dynamop_err_set(err, DYNAMO_ERR_CONFIG,
-                        "DYNAMO_HTTP_TRANSPORT must be auto or curl, not '%s'", v);
+    if (t < 0) {
+        dynamop_err_set(err, DYNAMO_ERR_CONFIG, "%s", werr.text);
         return -1;
     }
+    cfg->client.transport = (enum dynamo_transport)t;
     return 0;
 }
 

@@ -344,6 +344,24 @@ send_chunked(int fd, long n, const char *body)
     return write_lit(fd, "0\r\nx-trailer: yes\r\n\r\n");
 }
 
+/* A 40-byte answer N, its body a byte at a time 50 ms apart; stops when
+ * the client has gone. */
+static void
+send_drip(int fd, long n)
+{
+    static const char body[] = "{\"Item\":{\"x\":{\"S\":\"drip-drip\"}}}    ";
+    struct timespec pause = {0, 50 * 1000 * 1000};
+
+    if (write_head(fd, n, 200, "application/x-amz-json-1.0", body, sizeof(body) - 1,
+                   sizeof(body) - 1, 0) != 0)
+        return;
+    for (size_t i = 0; i < sizeof(body) - 1; i++) {
+        nanosleep(&pause, NULL);
+        if (write_all(fd, body + i, 1) != 0)
+            return;
+    }
+}
+
 /* The step for the next request, advancing the script.  GEN is the child's
  * copy of the generation it last saw. */
 static const struct shared_step *
@@ -428,6 +446,9 @@ act(struct conn *c, long n, const struct shared_step *st)
         snprintf(buf, sizeof(buf), "HTTP/1.0 200 OK\r\nx-amzn-RequestId: FAULT-%ld\r\n\r\n%s",
                  n, body);
         write_all(c->fd, buf, strlen(buf));
+        return 0;
+    case FAULTSRV_DRIP:
+        send_drip(c->fd, n);
         return 0;
     case FAULTSRV_BAD_HEAD:
         write_lit(c->fd, "HTTP/1.1 2OO OK\r\n\r\n");

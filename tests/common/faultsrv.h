@@ -39,6 +39,9 @@ enum faultsrv_action {
     FAULTSRV_UNTIL_CLOSE, /* HTTP/1.0 without Content-Length: the body ends
                           * when the connection does */
     FAULTSRV_BAD_HEAD,   /* a status line that is not HTTP, then close */
+    FAULTSRV_DRIP,       /* 200 whose body comes a byte every 50 ms (2 s in
+                          * all): each read makes progress, the whole does
+                          * not fit the client's request timeout */
     FAULTSRV_ACTION_MAX
 };
 

@@ -242,6 +242,10 @@ static const struct fault faults[] = {
     {"body past the 32 MiB cap", STEP(FAULTSRV_HUGE), DYNAMO_ERR_BAD_RESPONSE, 0, 0, 200,
      ""},
     {"status line not HTTP", STEP(FAULTSRV_BAD_HEAD), DYNAMO_ERR_BAD_RESPONSE, 0, 0, 0, ""},
+    /* Every read makes progress: only a deadline for the whole request
+     * (not a timeout per read) ends it. */
+    {"body dripping past the timeout", STEP(FAULTSRV_DRIP), DYNAMO_ERR_TIMEOUT, 1, 0, 200,
+     ""},
 };
 
 #define NFAULTS ((int)(sizeof(faults) / sizeof(faults[0])))
@@ -396,6 +400,61 @@ START_TEST(test_wire_forms)
     ck_assert_int_eq(faultsrv_requests(&s), 2);
     ck_assert_int_eq(faultsrv_connections(&s), forms[_i].keeps_conn ? 1 : 2);
     ck_assert_int_eq(dynamo_client_connections(c), faultsrv_connections(&s));
+    dynamo_client_free(c);
+    stop_server(&s);
+}
+END_TEST
+
+/* ---- how the endpoint is reached ---------------------------------------- */
+
+/* "localhost" resolves, and a refused address (::1, where the server does
+ * not listen) gives way to the next (127.0.0.1). */
+START_TEST(test_host_name)
+{
+    struct faultsrv s;
+    struct dynamo_client_config cfg = {.access_key_id = "AKIDFAULTS",
+                                       .secret_access_key = "fault-secret",
+                                       .transport = transport};
+    struct dynamo_err err = {0};
+    struct dynamo_client *c;
+    char url[64];
+
+    start_server(&s);
+    snprintf(url, sizeof(url), "http://localhost:%d", s.port);
+    cfg.endpoint = url;
+    c = dynamo_client_new(&cfg, &err);
+    ck_assert_msg(c != NULL, "%s", err.text);
+    call_ok(c, "through localhost");
+    ck_assert_int_eq(faultsrv_requests(&s), 1);
+    dynamo_client_free(c);
+    stop_server(&s);
+}
+END_TEST
+
+/* With http_proxy set, libcurl carries http:// calls through the proxy
+ * (here the fault server, answering as any server would); the endpoint
+ * itself, where nothing listens, is never dialled.  The own transport
+ * speaks to endpoints directly, so the client must not take it then. */
+START_TEST(test_proxy_from_environment)
+{
+    struct faultsrv s;
+    struct dynamo_client_config cfg = {.endpoint = "http://127.0.0.1:1",
+                                       .access_key_id = "AKIDFAULTS",
+                                       .secret_access_key = "fault-secret",
+                                       .max_attempts = 1,
+                                       .transport = transport};
+    struct dynamo_err err = {0};
+    struct dynamo_client *c;
+
+    start_server(&s);
+    setenv("http_proxy", s.url, 1); /* this forked test's own environment */
+    unsetenv("no_proxy");
+    unsetenv("NO_PROXY");
+    c = dynamo_client_new(&cfg, &err);
+    ck_assert_msg(c != NULL, "%s", err.text);
+    call_ok(c, "through the proxy");
+    ck_assert_int_eq(faultsrv_requests(&s), 1);
+    unsetenv("http_proxy");
     dynamo_client_free(c);
     stop_server(&s);
 }
@@ -842,6 +901,8 @@ main(void)
         tcase_add_test(tc, test_idle_connection_closed);
         tcase_add_test(tc, test_reset_on_reused_connection);
         tcase_add_loop_test(tc, test_wire_forms, 0, (int)(sizeof(forms) / sizeof(forms[0])));
+        tcase_add_test(tc, test_host_name);
+        tcase_add_test(tc, test_proxy_from_environment);
         suite_add_tcase(s, tc);
     }
 

@@ -43,6 +43,7 @@ static const char *const keys[] = {
     "AWS_MAX_ATTEMPTS",
     "DYNAMO_CONNECT_TIMEOUT_MS",
     "DYNAMO_REQUEST_TIMEOUT_MS",
+    "DYNAMO_HTTP_TRANSPORT",
 };
 
 static const char *
@@ -198,7 +199,8 @@ START_TEST(test_good_file_starts)
                                "WEB_GRACE_MS = 5000\nDYNAMO_ENABLE_LOCAL = yes\n"
                                "AWS_MAX_ATTEMPTS = 3   # retries\n"
                                "DYNAMO_CONNECT_TIMEOUT_MS = \"1000\"\n"
-                               "DYNAMO_REQUEST_TIMEOUT_MS = 20000\n";
+                               "DYNAMO_REQUEST_TIMEOUT_MS = 20000\n"
+                               "DYNAMO_HTTP_TRANSPORT = curl\n";
     struct web_app *app = new_app();
     struct web_err err = {0};
     struct dynamo *d = NULL;

@@ -265,6 +265,30 @@ START_TEST(test_config_long)
 }
 END_TEST
 
+START_TEST(test_config_choice)
+{
+    static const char *const words[] = {"auto", "curl", "plain"};
+    struct web_app *app = new_app();
+    struct web_err err = {.code = WEB_OK};
+
+    ck_assert_int_eq(web_config_choice(app, "WEBT_WORD", words, 3, 1, &err),
+                     1); /* unset */
+    ck_assert_int_eq(web_config_set(app, "WEBT_WORD", "PLAIN", &err), 0);
+    ck_assert_int_eq(web_config_choice(app, "WEBT_WORD", words, 3, 1, &err), 2);
+    ck_assert_int_eq(web_config_set(app, "WEBT_WORD", "fast", &err), 0);
+    ck_assert_int_eq(web_config_choice(app, "WEBT_WORD", words, 3, 0, &err), -1);
+    ck_assert_int_eq(err.code, WEB_ERR_CONFIG);
+    ck_assert_msg(
+        strstr(err.text, "WEBT_WORD: expected one of auto, curl, plain, got \"fast\"") !=
+            NULL,
+        "%s", err.text);
+    memset(&err, 0, sizeof(err));
+    ck_assert_int_eq(web_config_set(app, "WEBT_WORD", "", &err), 0);
+    ck_assert_int_eq(web_config_choice(app, "WEBT_WORD", words, 3, 0, &err), -1);
+    web_app_free(app);
+}
+END_TEST
+
 START_TEST(test_config_value_origin)
 {
     const char *path = temp_file("\n  WEBT_N = many\n");
@@ -846,6 +870,7 @@ core_suite(void)
     tcase_add_loop_test(tc, test_config_bool, 0, N(bool_cases));
     tcase_add_loop_test(tc, test_config_long, 0, N(long_cases));
     tcase_add_test(tc, test_config_value_origin);
+    tcase_add_test(tc, test_config_choice);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("contexts");
