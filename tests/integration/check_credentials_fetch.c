@@ -41,13 +41,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/sha.h>
-
 /* By path from the root (-I.): core/ has an internal.h of its own. */
 #include "ext/credentials.h"
 #include "ext/internal.h"
+#include "sigv4verify.h"
 #include "testutil.h"
 
 #define IMDS_TOKEN "imds-session-token-0123456789"
@@ -149,26 +146,6 @@ advance(long seconds)
     atomic_fetch_add(&shm->skew, seconds);
 }
 
-/* The value of header NAME in the request head HEAD, into OUT. */
-static int
-header(const char *head, const char *name, char *out, size_t size)
-{
-    size_t n = strlen(name);
-
-    for (const char *l = strstr(head, "\r\n"); l != NULL; l = strstr(l + 2, "\r\n")) {
-        const char *p = l + 2;
-
-        if (strncasecmp(p, name, n) == 0 && p[n] == ':') {
-            p += n + 1;
-            while (*p == ' ')
-                p++;
-            snprintf(out, size, "%.*s", (int)strcspn(p, "\r"), p);
-            return 0;
-        }
-    }
-    return -1;
-}
-
 static void
 reply(int conn, const char *status, const char *body)
 {
@@ -200,75 +177,28 @@ serve_document(int conn)
     reply(conn, "200 OK", body);
 }
 
-static void
-hex(const unsigned char *in, size_t n, char *out)
-{
-    for (size_t i = 0; i < n; i++)
-        snprintf(out + 2 * i, 3, "%02x", in[i]);
-}
-
-static void
-hmac(const void *key, size_t klen, const char *msg, unsigned char out[32])
-{
-    unsigned int len = 32;
-
-    HMAC(EVP_sha256(), key, (int)klen, (const unsigned char *)msg, strlen(msg), out,
-         &len);
-}
-
 /* The generation a request is signed with (from Credential=ASIANNNN), after
  * checking its signature with SECRETNNNN and its token TOKENNNNN; 0 when
- * anything is wrong.  An independent few lines of SigV4, not ext/sigv4.c. */
+ * anything is wrong. */
 static long
 verify(const char *head, const char *body, size_t blen)
 {
-    char auth[1024], sh[512], date[32], scope[128], canon[8192], sts[1024], value[2048];
-    char list[512], body_hash[65], canon_hash[65], want[65], secret[64], token[64];
-    unsigned char h[32], k[32];
-    char *sig, *cred, *save = NULL;
+    char auth[1024], value[2048], token[64], secret[64], scope[128];
+    const char *cred;
     long gen;
-    size_t off;
 
-    if (header(head, "Authorization", auth, sizeof(auth)) != 0 ||
-        header(head, "X-Amz-Date", date, sizeof(date)) != 0 ||
-        (cred = strstr(auth, "Credential=ASIA")) == NULL ||
-        strstr(auth, "SignedHeaders=") == NULL ||
-        (sig = strstr(auth, "Signature=")) == NULL)
+    if (tu_head_value(head, "Authorization", auth, sizeof(auth)) != 0 ||
+        (cred = strstr(auth, "Credential=ASIA")) == NULL)
         return 0;
     gen = strtol(cred + 15, NULL, 10);
     snprintf(token, sizeof(token), "TOKEN%04ld", gen);
-    if (header(head, "X-Amz-Security-Token", value, sizeof(value)) != 0 ||
-        strcmp(value, token) != 0)
+    snprintf(secret, sizeof(secret), "SECRET%04ld", gen);
+    if (tu_head_value(head, "X-Amz-Security-Token", value, sizeof(value)) != 0 ||
+        strcmp(value, token) != 0 ||
+        !tu_sigv4_verify(head, body, blen, secret, scope, sizeof(scope)) ||
+        strstr(scope, "/" REGION "/dynamodb/") == NULL)
         return 0;
-    snprintf(scope, sizeof(scope), "%.*s", (int)strcspn(strchr(cred, '/') + 1, ","),
-             strchr(cred, '/') + 1);
-    snprintf(sh, sizeof(sh), "%.*s",
-             (int)strcspn(strstr(auth, "SignedHeaders=") + 14, ","),
-             strstr(auth, "SignedHeaders=") + 14);
-    SHA256((const unsigned char *)body, blen, h);
-    hex(h, 32, body_hash);
-    off = (size_t)snprintf(canon, sizeof(canon), "POST\n/\n\n");
-    snprintf(list, sizeof(list), "%s", sh);
-    for (char *n = strtok_r(list, ";", &save); n != NULL;
-         n = strtok_r(NULL, ";", &save)) {
-        if (header(head, n, value, sizeof(value)) != 0)
-            return 0;
-        off += (size_t)snprintf(canon + off, sizeof(canon) - off, "%s:%s\n", n, value);
-    }
-    snprintf(canon + off, sizeof(canon) - off, "\n%s\n%s", sh, body_hash);
-    SHA256((const unsigned char *)canon, strlen(canon), h);
-    hex(h, 32, canon_hash);
-    snprintf(sts, sizeof(sts), "AWS4-HMAC-SHA256\n%s\n%s\n%s", date, scope, canon_hash);
-    snprintf(secret, sizeof(secret), "AWS4SECRET%04ld", gen);
-    snprintf(value, sizeof(value), "%.8s", date);
-    hmac(secret, strlen(secret), value, k);
-    hmac(k, 32, REGION, k);
-    hmac(k, 32, "dynamodb", k);
-    hmac(k, 32, "aws4_request", k);
-    hmac(k, 32, sts, h);
-    hex(h, 32, want);
-    return strncmp(sig + 10, want, 64) == 0 && strstr(scope, REGION "/dynamodb") ? gen
-                                                                                 : 0;
+    return gen;
 }
 
 static void
@@ -297,7 +227,7 @@ imds_token_ok(int conn, const char *head)
 {
     char v[128];
 
-    if (header(head, "X-aws-ec2-metadata-token", v, sizeof(v)) == 0 &&
+    if (tu_head_value(head, "X-aws-ec2-metadata-token", v, sizeof(v)) == 0 &&
         strcmp(v, IMDS_TOKEN) == 0)
         return 1;
     atomic_fetch_add(&shm->unauthorized, 1);
@@ -312,7 +242,7 @@ route(int conn, const char *method, const char *path, const char *head, const ch
     char v[256];
 
     if (strcmp(method, "PUT") == 0 && strcmp(path, "/latest/api/token") == 0) {
-        if (header(head, "X-aws-ec2-metadata-token-ttl-seconds", v, sizeof(v)) != 0 ||
+        if (tu_head_value(head, "X-aws-ec2-metadata-token-ttl-seconds", v, sizeof(v)) != 0 ||
             strcmp(v, "21600") != 0) {
             atomic_fetch_add(&shm->bad_ttl, 1);
             reply(conn, "400 Bad Request", "");
@@ -332,7 +262,7 @@ route(int conn, const char *method, const char *path, const char *head, const ch
             serve_document(conn);
     } else if (strcmp(path, "/creds") == 0) {
         if (shm->container_auth[0] != '\0' &&
-            (header(head, "Authorization", v, sizeof(v)) != 0 ||
+            (tu_head_value(head, "Authorization", v, sizeof(v)) != 0 ||
              strcmp(v, shm->container_auth) != 0)) {
             atomic_fetch_add(&shm->unauthorized, 1);
             reply(conn, "401 Unauthorized", "");
@@ -365,7 +295,7 @@ serve_one(int conn)
         len += (size_t)r;
         buf[len] = '\0';
         end = strstr(buf, "\r\n\r\n");
-        blen = end && header(buf, "Content-Length", cl, sizeof(cl)) == 0
+        blen = end && tu_head_value(buf, "Content-Length", cl, sizeof(cl)) == 0
                    ? strtoul(cl, NULL, 10)
                    : 0;
     }

@@ -19,93 +19,21 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/sha.h>
-
 #include "dynamo_client.h"
+#include "sigv4verify.h"
 #include "testutil.h"
 
 #define SECRET "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 
-static void
-hex(const unsigned char *in, size_t n, char *out)
-{
-    for (size_t i = 0; i < n; i++)
-        snprintf(out + 2 * i, 3, "%02x", in[i]);
-}
-
-static void
-hmac(const void *key, size_t klen, const char *msg, unsigned char out[32])
-{
-    unsigned int len = 32;
-
-    HMAC(EVP_sha256(), key, (int)klen, (const unsigned char *)msg, strlen(msg), out, &len);
-}
-
-/* The value of header NAME in the request head HEAD, copied to OUT. */
-static int
-header(const char *head, const char *name, char *out, size_t size)
-{
-    size_t n = strlen(name);
-
-    for (const char *l = strstr(head, "\r\n"); l != NULL; l = strstr(l + 2, "\r\n")) {
-        const char *p = l + 2;
-
-        if (strncasecmp(p, name, n) == 0 && p[n] == ':') {
-            p += n + 1;
-            while (*p == ' ')
-                p++;
-            snprintf(out, size, "%.*s", (int)strcspn(p, "\r"), p);
-            return 0;
-        }
-    }
-    return -1;
-}
-
-/* 1 when the request (HEAD + BODY) is correctly signed with SECRET. */
+/* 1 when the request (HEAD + BODY) is correctly signed with SECRET for
+ * DynamoDB in us-west-2. */
 static int
 verify(const char *head, const char *body, size_t blen)
 {
-    char auth[1024], signed_hdrs[512], date[32], scope[128], canon[8192], sts[1024];
-    char value[2048], name[64], list[512], body_hash[65], canon_hash[65], want[65];
-    unsigned char h[32], k[32];
-    char *sig, *cred, *sh, *save = NULL;
-    size_t off;
+    char scope[128];
 
-    if (header(head, "Authorization", auth, sizeof(auth)) != 0 ||
-        header(head, "X-Amz-Date", date, sizeof(date)) != 0)
-        return 0;
-    cred = strstr(auth, "Credential=");
-    sh = strstr(auth, "SignedHeaders=");
-    sig = strstr(auth, "Signature=");
-    if (cred == NULL || sh == NULL || sig == NULL)
-        return 0;
-    snprintf(scope, sizeof(scope), "%.*s", (int)strcspn(strchr(cred, '/') + 1, ","),
-             strchr(cred, '/') + 1);
-    snprintf(signed_hdrs, sizeof(signed_hdrs), "%.*s", (int)strcspn(sh + 14, ","), sh + 14);
-    SHA256((const unsigned char *)body, blen, h);
-    hex(h, 32, body_hash);
-    off = (size_t)snprintf(canon, sizeof(canon), "POST\n/\n\n");
-    snprintf(list, sizeof(list), "%s", signed_hdrs);
-    for (char *n = strtok_r(list, ";", &save); n != NULL; n = strtok_r(NULL, ";", &save)) {
-        if (header(head, n, value, sizeof(value)) != 0)
-            return 0;
-        off += (size_t)snprintf(canon + off, sizeof(canon) - off, "%s:%s\n", n, value);
-    }
-    snprintf(canon + off, sizeof(canon) - off, "\n%s\n%s", signed_hdrs, body_hash);
-    SHA256((const unsigned char *)canon, strlen(canon), h);
-    hex(h, 32, canon_hash);
-    snprintf(sts, sizeof(sts), "AWS4-HMAC-SHA256\n%s\n%s\n%s", date, scope, canon_hash);
-    snprintf(value, sizeof(value), "AWS4%s", SECRET);
-    snprintf(name, sizeof(name), "%.8s", date);
-    hmac(value, strlen(value), name, k);
-    hmac(k, 32, "us-west-2", k);
-    hmac(k, 32, "dynamodb", k);
-    hmac(k, 32, "aws4_request", k);
-    hmac(k, 32, sts, h);
-    hex(h, 32, want);
-    return strncmp(sig + 10, want, 64) == 0 && strstr(scope, "us-west-2/dynamodb") != NULL;
+    return tu_sigv4_verify(head, body, blen, SECRET, scope, sizeof(scope)) &&
+           strstr(scope, "/us-west-2/dynamodb/") != NULL;
 }
 
 /* Serves N requests on LISTEN_FD; exits with the count of bad signatures. */
@@ -131,7 +59,7 @@ serve(int listen_fd, int n)
             len += (size_t)r;
             buf[len] = '\0';
             end = strstr(buf, "\r\n\r\n");
-            blen = end && header(buf, "Content-Length", cl, sizeof(cl)) == 0
+            blen = end && tu_head_value(buf, "Content-Length", cl, sizeof(cl)) == 0
                        ? strtoul(cl, NULL, 10)
                        : 0;
         }
@@ -176,10 +104,10 @@ static const struct {
 };
 #define NOPS ((int)(sizeof(operations) / sizeof(operations[0])))
 
-/* Runs N calls with TOKEN against a verifying child; returns
- * the child's count of bad signatures. */
+/* Runs N calls signed with SECRET_KEY and TOKEN against a verifying child
+ * (which knows SECRET); returns the child's count of bad signatures. */
 static int
-run(const char *token, int n)
+run(const char *secret_key, const char *token, int n)
 {
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t alen = sizeof(addr);
@@ -201,7 +129,7 @@ run(const char *token, int n)
     cfg.endpoint = url;
     cfg.region = "us-west-2";
     cfg.access_key_id = "AKIDEXAMPLE";
-    cfg.secret_access_key = SECRET;
+    cfg.secret_access_key = secret_key;
     cfg.session_token = token;
     cfg.max_attempts = 1;
     c = dynamo_client_new(&cfg, &err);
@@ -212,7 +140,10 @@ run(const char *token, int n)
 
         ck_assert_msg(req != NULL, "bad test body %s", text);
         resp = dynamo_call(c, op, req, &err);
-        ck_assert_msg(resp != NULL, "%s: %s", op, err.text);
+        if (strcmp(secret_key, SECRET) == 0)
+            ck_assert_msg(resp != NULL, "%s: %s", op, err.text);
+        else /* refused: InvalidSignatureException */
+            ck_assert_msg(resp == NULL && err.code == DYNAMO_ERR_AUTH, "%s: %s", op, err.text);
         json_decref(resp);
         json_decref(req);
     }
@@ -224,13 +155,21 @@ run(const char *token, int n)
 
 START_TEST(test_signatures_verify)
 {
-    ck_assert_int_eq(run(NULL, NOPS), 0);
+    ck_assert_int_eq(run(SECRET, NULL, NOPS), 0);
+}
+END_TEST
+
+/* The verifier is no rubber stamp: signed with another secret, every
+ * request is refused. */
+START_TEST(test_wrong_secret_refused)
+{
+    ck_assert_int_eq(run("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEZ", NULL, NOPS), NOPS);
 }
 END_TEST
 
 START_TEST(test_signatures_verify_with_session_token)
 {
-    ck_assert_int_eq(run("FQoGZXIvYXdzEXAMPLE/token+with=chars", NOPS), 0);
+    ck_assert_int_eq(run(SECRET, "FQoGZXIvYXdzEXAMPLE/token+with=chars", NOPS), 0);
 }
 END_TEST
 
@@ -244,6 +183,7 @@ main(void)
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_signatures_verify);
     tcase_add_test(tc, test_signatures_verify_with_session_token);
+    tcase_add_test(tc, test_wrong_secret_refused);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }
