@@ -139,7 +139,8 @@ read_long(const struct web_app *app, const char *key, long min, long max, long *
 /* DYNAMO_HTTP_TRANSPORT: "auto" (the default) or "curl", in
  * enum dynamo_transport's order. */
 static int
-read_transport(struct dynamop_config *cfg, const struct web_app *app, struct dynamo_err *err)
+read_transport(struct dynamop_config *cfg, const struct web_app *app,
+               struct dynamo_err *err)
 {
     static const char *const names[DYNAMO_TRANSPORT_MAX] = {"auto", "curl"};
     struct web_err werr = {0};
