@@ -50,7 +50,16 @@ suites_in() {
     done
 }
 
-export SIGV4_SUITE=${SIGV4_SUITE:-../shared/sigv4-test-suite}
+# AWS's SigV4 vectors sit beside the checkout (../shared); a clone made
+# elsewhere (git clone /work/main /tmp/x) finds them beside its origin.
+if [ -z "${SIGV4_SUITE:-}" ]; then
+    SIGV4_SUITE=../shared/sigv4-test-suite
+    origin=$(git config --get remote.origin.url 2>/dev/null || true)
+    if [ ! -d "$SIGV4_SUITE" ] && [ -n "$origin" ] && [ -d "$origin/../shared/sigv4-test-suite" ]; then
+        SIGV4_SUITE=$(cd "$origin/../shared/sigv4-test-suite" && pwd)
+    fi
+fi
+export SIGV4_SUITE
 export CK_DEFAULT_TIMEOUT=${CK_DEFAULT_TIMEOUT:-60}
 
 for s in $(suites_in unit); do run_suite "$s"; done

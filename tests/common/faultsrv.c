@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "faultsrv.h"
+#include "testutil.h"
 
 #define MAX_STEPS 16
 #define MAX_TEXT 1024
@@ -207,23 +208,6 @@ crc32_ieee(const char *p, size_t n)
     return ~crc;
 }
 
-/* Writes all of P; -1 when the peer is gone. */
-static int
-write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 static const char *
 reason(int status)
 {
@@ -271,11 +255,11 @@ write_head(int fd, long n, int status, const char *ctype, const char *body, size
     int hlen = head_text(head, sizeof(head), n, status, ctype, body, len, content_length,
                          crc_delta);
 
-    return write_all(fd, head, (size_t)hlen);
+    return tu_write_all(fd, head, (size_t)hlen);
 }
 
 /* A string literal, its NUL left out. */
-#define write_lit(fd, lit) write_all((fd), (lit), sizeof(lit) - 1)
+#define write_lit(fd, lit) tu_write_all((fd), (lit), sizeof(lit) - 1)
 
 /* A whole answer, head and BODY in one write.  Returns 0 or -1. */
 static int
@@ -287,7 +271,7 @@ answer(int fd, long n, int status, const char *ctype, const char *body,
     int hlen = head_text(out, sizeof(out), n, status, ctype, body, len, len, crc_delta);
 
     snprintf(out + hlen, sizeof(out) - (size_t)hlen, "%s", body);
-    return write_all(fd, out, strlen(out));
+    return tu_write_all(fd, out, strlen(out));
 }
 
 /* Closes FD with a reset (SO_LINGER 0) rather than a FIN. */
@@ -311,10 +295,10 @@ send_huge(int fd, long n)
     memset(chunk, 'x', sizeof(chunk));
     if (write_head(fd, n, 200, "application/x-amz-json-1.0", "", 0, (size_t)HUGE_BYTES,
                    0) != 0 ||
-        write_all(fd, start, sizeof(start) - 1) != 0)
+        tu_write_all(fd, start, sizeof(start) - 1) != 0)
         return;
     for (long sent = sizeof(start) - 1; sent < HUGE_BYTES; sent += (long)sizeof(chunk))
-        if (write_all(fd, chunk, sizeof(chunk)) != 0)
+        if (tu_write_all(fd, chunk, sizeof(chunk)) != 0)
             return;
 }
 
@@ -329,7 +313,7 @@ send_chunked(int fd, long n, const char *body)
                         "HTTP/1.1 200 OK\r\nx-amzn-RequestId: FAULT-%ld\r\n", n);
     struct timespec pause = {0, 200000};
 
-    if (write_all(fd, out, (size_t)olen) != 0 ||
+    if (tu_write_all(fd, out, (size_t)olen) != 0 ||
         write_lit(fd, "Transfer-Encoding: chunked\r\n\r\n") != 0)
         return -1;
     for (size_t i = 0; i < len; i += 7) {
@@ -337,7 +321,7 @@ send_chunked(int fd, long n, const char *body)
 
         olen = snprintf(out, sizeof(out), "%zx%s\r\n", k, i == 0 ? ";ext=1" : "");
         nanosleep(&pause, NULL);
-        if (write_all(fd, out, (size_t)olen) != 0 || write_all(fd, body + i, k) != 0 ||
+        if (tu_write_all(fd, out, (size_t)olen) != 0 || tu_write_all(fd, body + i, k) != 0 ||
             write_lit(fd, "\r\n") != 0)
             return -1;
     }
@@ -357,7 +341,7 @@ send_drip(int fd, long n)
         return;
     for (size_t i = 0; i < sizeof(body) - 1; i++) {
         nanosleep(&pause, NULL);
-        if (write_all(fd, body + i, 1) != 0)
+        if (tu_write_all(fd, body + i, 1) != 0)
             return;
     }
 }
@@ -421,7 +405,7 @@ act(struct conn *c, long n, const struct shared_step *st)
         snprintf(buf, sizeof(buf), "{\"Item\":{\"username\":{\"S\":\"%0200d\"}}}", 0);
         len = strlen(buf);
         if (write_head(c->fd, n, 200, json, buf, len, len, 0) == 0)
-            write_all(c->fd, buf, len / 2);
+            tu_write_all(c->fd, buf, len / 2);
         if (st->action == FAULTSRV_RESET_MID) {
             reset(c->fd);
             c->fd = -1;
@@ -445,7 +429,7 @@ act(struct conn *c, long n, const struct shared_step *st)
     case FAULTSRV_UNTIL_CLOSE:
         snprintf(buf, sizeof(buf), "HTTP/1.0 200 OK\r\nx-amzn-RequestId: FAULT-%ld\r\n\r\n%s",
                  n, body);
-        write_all(c->fd, buf, strlen(buf));
+        tu_write_all(c->fd, buf, strlen(buf));
         return 0;
     case FAULTSRV_DRIP:
         send_drip(c->fd, n);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "fcgiclient.h"
+#include "testutil.h"
 
 enum {
     BEGIN_REQUEST = 1,
@@ -42,24 +43,6 @@ tu_fcgi_connect(int port)
     return fd;
 }
 
-static int
-write_all(int fd, const void *data, size_t n)
-{
-    const char *p = data;
-
-    while (n > 0) {
-        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 /* One record of TYPE with LEN (< 65536) bytes of DATA, no padding. */
 static int
 send_record(int fd, int type, const void *data, size_t len)
@@ -67,9 +50,9 @@ send_record(int fd, int type, const void *data, size_t len)
     unsigned char h[8] = {1, (unsigned char)type, 0, REQUEST_ID, (unsigned char)(len >> 8),
                           (unsigned char)(len & 255), 0, 0};
 
-    if (write_all(fd, h, sizeof(h)) != 0)
+    if (tu_write_all(fd, h, sizeof(h)) != 0)
         return -1;
-    return len > 0 ? write_all(fd, data, len) : 0;
+    return len > 0 ? tu_write_all(fd, data, len) : 0;
 }
 
 /* Appends a name-value pair (section 3.4: lengths under 128 in one byte,

@@ -1,6 +1,8 @@
 /*
  * testutil.c: helpers for the test programs.
  */
+#include <errno.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,6 +115,45 @@ tu_env(const char *name)
         exit(2);
     }
     return v;
+}
+
+int
+tu_write_all(int fd, const void *data, size_t n)
+{
+    const char *p = data;
+
+    while (n > 0) {
+        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+void
+tu_fake_env_set(struct tu_fake_env *e, const char *name, const char *value)
+{
+    ck_assert_int_lt(e->n, TU_FAKE_ENV_MAX);
+    ck_assert_uint_lt(strlen(value), sizeof(e->value[0]));
+    e->name[e->n] = name;
+    snprintf(e->value[e->n], sizeof(e->value[e->n]), "%s", value);
+    e->n++;
+}
+
+const char *
+tu_fake_env_lookup(void *arg, const char *name)
+{
+    const struct tu_fake_env *e = arg;
+
+    for (int i = e->n - 1; i >= 0; i--)
+        if (strcmp(e->name[i], name) == 0)
+            return e->value[i];
+    return NULL;
 }
 
 char *

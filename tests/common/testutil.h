@@ -13,6 +13,24 @@
  * suite that needs a server fails rather than skips without it. */
 const char *tu_env(const char *name);
 
+/* Sends all N bytes of P on the socket FD (no SIGPIPE).  Returns 0, or -1
+ * when the peer is gone. */
+int tu_write_all(int fd, const void *p, size_t n);
+
+/* A fake environment for the credentials chain's lookup hook: later
+ * settings of a name win; values are copied. */
+#define TU_FAKE_ENV_MAX 24
+struct tu_fake_env {
+    const char *name[TU_FAKE_ENV_MAX];
+    char value[TU_FAKE_ENV_MAX][1024];
+    int n;
+};
+/* Sets NAME (borrowed: a literal) to a copy of VALUE; fails the test when
+ * full. */
+void tu_fake_env_set(struct tu_fake_env *e, const char *name, const char *value);
+/* The lookup hook: ARG is a struct tu_fake_env. */
+const char *tu_fake_env_lookup(void *arg, const char *name);
+
 /* An exactly sized heap copy of LEN bytes of S (free()), so that ASan
  * catches a read past the end of a parser's input. */
 char *tu_copy(const char *s, size_t len);

@@ -368,43 +368,15 @@ stop(struct server *s)
 
 /* ---- a fake environment --------------------------------------------------- */
 
-#define MAX_VARS 16
-
-struct fake_env {
-    const char *name[MAX_VARS];
-    char value[MAX_VARS][256];
-    int n;
-};
-
-static const char *
-fake_lookup(void *arg, const char *name)
-{
-    const struct fake_env *e = arg;
-
-    for (int i = e->n - 1; i >= 0; i--)
-        if (strcmp(e->name[i], name) == 0)
-            return e->value[i];
-    return NULL;
-}
-
-static void
-setv(struct fake_env *e, const char *name, const char *value)
-{
-    ck_assert_int_lt(e->n, MAX_VARS);
-    e->name[e->n] = name;
-    snprintf(e->value[e->n], sizeof(e->value[e->n]), "%s", value);
-    e->n++;
-}
-
 /* The chain over E, on the test clock.  Its source must be SOURCE. */
 static struct dynamo_credentials *
-provider(struct fake_env *e, const char *source)
+provider(struct tu_fake_env *e, const char *source)
 {
     struct dynamo_credentials_options o = {0};
     struct dynamo_err err = {0};
     struct dynamo_credentials *p;
 
-    o.lookup = fake_lookup;
+    o.lookup = tu_fake_env_lookup;
     o.lookup_arg = e;
     p = dynamo_credentials_new_chain(&o, &err);
     ck_assert_msg(p != NULL, "chain: %s", err.text);
@@ -434,13 +406,13 @@ get_ok(struct dynamo_credentials *p, int flags, struct dynamop_creds *snap)
 
 /* A fake environment pointing the container source at S. */
 static void
-container_env(struct fake_env *e, const struct server *s)
+container_env(struct tu_fake_env *e, const struct server *s)
 {
     char url[128];
 
     snprintf(url, sizeof(url), "%s/creds", s->url);
-    setv(e, "AWS_CONTAINER_CREDENTIALS_FULL_URI", url);
-    setv(e, "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+    tu_fake_env_set(e, "AWS_CONTAINER_CREDENTIALS_FULL_URI", url);
+    tu_fake_env_set(e, "AWS_EC2_METADATA_SERVICE_ENDPOINT",
          s->url); /* never reached: belt and braces */
 }
 
@@ -449,7 +421,7 @@ container_env(struct fake_env *e, const struct server *s)
 START_TEST(test_container_full_uri)
 {
     struct server s;
-    struct fake_env e = {0};
+    struct tu_fake_env e = {0};
     struct dynamop_creds snap = {0};
     struct dynamo_credentials *p;
     struct dynamo_err err = {0};
@@ -457,7 +429,7 @@ START_TEST(test_container_full_uri)
     start(&s);
     snprintf(shm->container_auth, sizeof(shm->container_auth), "Bearer c0nt41ner");
     container_env(&e, &s);
-    setv(&e, "AWS_CONTAINER_AUTHORIZATION_TOKEN", "Bearer c0nt41ner");
+    tu_fake_env_set(&e, "AWS_CONTAINER_AUTHORIZATION_TOKEN", "Bearer c0nt41ner");
     p = provider(&e, "container");
     ck_assert_int_eq(count(&shm->requests), 0); /* nothing fetched until asked */
     ck_assert_int_eq(get_ok(p, 0, &snap), 1);
@@ -472,7 +444,7 @@ START_TEST(test_container_full_uri)
     /* A wrong token: the endpoint says 401, the error names no secret. */
     e.n = 0;
     container_env(&e, &s);
-    setv(&e, "AWS_CONTAINER_AUTHORIZATION_TOKEN", "Bearer WRONGTOKEN");
+    tu_fake_env_set(&e, "AWS_CONTAINER_AUTHORIZATION_TOKEN", "Bearer WRONGTOKEN");
     p = provider(&e, "container");
     ck_assert_int_eq(dynamop_credentials_get(p, 0, &snap, &err), -1);
     ck_assert_int_eq(err.code, DYNAMO_ERR_AUTH);
@@ -489,7 +461,7 @@ END_TEST
 START_TEST(test_container_token_file)
 {
     struct server s;
-    struct fake_env e = {0};
+    struct tu_fake_env e = {0};
     struct dynamop_creds snap = {0};
     struct dynamo_credentials *p;
     char path[] = "/tmp/dynamo-token-XXXXXX";
@@ -502,8 +474,8 @@ START_TEST(test_container_token_file)
     start(&s);
     snprintf(shm->container_auth, sizeof(shm->container_auth), "file-token-1");
     container_env(&e, &s);
-    setv(&e, "AWS_CONTAINER_AUTHORIZATION_TOKEN", "outranked-by-the-file");
-    setv(&e, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", path);
+    tu_fake_env_set(&e, "AWS_CONTAINER_AUTHORIZATION_TOKEN", "outranked-by-the-file");
+    tu_fake_env_set(&e, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", path);
     p = provider(&e, "container");
     ck_assert_int_eq(get_ok(p, 0, &snap), 1);
     f = fopen(path, "w");
@@ -524,13 +496,13 @@ END_TEST
  * them fails fast.  The guard refuses the connection: nothing leaves. */
 START_TEST(test_default_endpoints)
 {
-    struct fake_env e = {0};
+    struct tu_fake_env e = {0};
     struct dynamop_creds snap = {0};
     struct dynamo_credentials *p;
     struct dynamo_err err = {0};
     time_t t0 = time(NULL);
 
-    setv(&e, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2/credentials/abc");
+    tu_fake_env_set(&e, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2/credentials/abc");
     p = provider(&e, "container");
     ck_assert_int_eq(dynamop_credentials_get(p, 0, &snap, &err), -1);
     ck_assert_int_eq(err.code, DYNAMO_ERR_NETWORK);
@@ -556,14 +528,14 @@ END_TEST
 START_TEST(test_imds_v2)
 {
     struct server s;
-    struct fake_env e = {0};
+    struct tu_fake_env e = {0};
     struct dynamop_creds snap = {0};
     struct dynamo_credentials *p;
     struct tu_http r;
     char url[160];
 
     start(&s);
-    setv(&e, "AWS_EC2_METADATA_SERVICE_ENDPOINT", s.url);
+    tu_fake_env_set(&e, "AWS_EC2_METADATA_SERVICE_ENDPOINT", s.url);
     p = provider(&e, "instance metadata");
     ck_assert_int_eq(get_ok(p, 0, &snap), 1);
     ck_assert_int_eq(count(&shm->token_puts), 1);
@@ -584,7 +556,7 @@ START_TEST(test_imds_v2)
     /* A trailing '/' on the endpoint is fine. */
     e.n = 0;
     snprintf(url, sizeof(url), "%s/", s.url);
-    setv(&e, "AWS_EC2_METADATA_SERVICE_ENDPOINT", url);
+    tu_fake_env_set(&e, "AWS_EC2_METADATA_SERVICE_ENDPOINT", url);
     p = provider(&e, "instance metadata");
     ck_assert_int_eq(get_ok(p, 0, &snap), 2);
     dynamop_creds_wipe(&snap);
@@ -595,7 +567,7 @@ END_TEST
 
 START_TEST(test_imds_unreachable_fails_fast)
 {
-    struct fake_env e = {0};
+    struct tu_fake_env e = {0};
     struct dynamop_creds snap = {0};
     struct dynamo_credentials *p;
     struct dynamo_err err = {0};
@@ -604,7 +576,7 @@ START_TEST(test_imds_unreachable_fails_fast)
 
     start(&s);
     stop(&s); /* a port nobody listens on any more */
-    setv(&e, "AWS_EC2_METADATA_SERVICE_ENDPOINT", s.url);
+    tu_fake_env_set(&e, "AWS_EC2_METADATA_SERVICE_ENDPOINT", s.url);
     p = provider(&e, "instance metadata");
     ck_assert_int_eq(dynamop_credentials_get(p, 0, &snap, &err), -1);
     ck_assert_int_eq(err.code, DYNAMO_ERR_NETWORK);
@@ -619,7 +591,7 @@ END_TEST
 START_TEST(test_refresh_before_expiry)
 {
     struct server s;
-    struct fake_env e = {0};
+    struct tu_fake_env e = {0};
     struct dynamop_creds snap = {0};
     struct dynamo_credentials *p;
 
@@ -661,13 +633,13 @@ END_TEST
 START_TEST(test_refresh_failure_keeps_valid)
 {
     struct server s;
-    struct fake_env e = {0};
+    struct tu_fake_env e = {0};
     struct dynamop_creds snap = {0};
     struct dynamo_credentials *p;
     struct dynamo_err err = {0};
 
     start(&s);
-    setv(&e, "AWS_EC2_METADATA_SERVICE_ENDPOINT", s.url);
+    tu_fake_env_set(&e, "AWS_EC2_METADATA_SERVICE_ENDPOINT", s.url);
     p = provider(&e, "instance metadata");
     atomic_store(&shm->exp_offset, 400);
     ck_assert_int_eq(get_ok(p, 0, &snap), 1);
@@ -750,7 +722,7 @@ work(void *arg)
 START_TEST(test_threads_share_one_provider)
 {
     struct server s;
-    struct fake_env e = {0};
+    struct tu_fake_env e = {0};
     struct worker w[THREADS];
     pthread_t t[THREADS];
     struct dynamo_credentials *p;
@@ -810,12 +782,12 @@ list_tables_ok(struct dynamo_client *c)
 START_TEST(test_client_signs_with_fetched_keys)
 {
     struct server s;
-    struct fake_env e = {0};
+    struct tu_fake_env e = {0};
     struct dynamo_credentials *p;
     struct dynamo_client *c1, *c2;
 
     start(&s);
-    setv(&e, "AWS_EC2_METADATA_SERVICE_ENDPOINT", s.url);
+    tu_fake_env_set(&e, "AWS_EC2_METADATA_SERVICE_ENDPOINT", s.url);
     p = provider(&e, "instance metadata");
     c1 = client_for(&s, p);
     c2 = client_for(&s, p);
@@ -844,7 +816,7 @@ END_TEST
 START_TEST(test_client_expired_token_refreshes)
 {
     struct server s;
-    struct fake_env e = {0};
+    struct tu_fake_env e = {0};
     struct dynamo_credentials *p;
     struct dynamo_client *c;
     struct dynamo_err err = {0};

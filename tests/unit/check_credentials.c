@@ -23,6 +23,7 @@
 #include "ext/credentials.h"
 #include "ext/extension.h"
 #include "ext/internal.h"
+#include "testutil.h"
 #include "web.h"
 
 /* Unit suites open no socket: this connect() replaces libc's for the whole
@@ -39,40 +40,12 @@ connect(int fd, const struct sockaddr *addr, socklen_t len)
 
 /* ---- a fake environment ----------------------------------------------- */
 
-#define MAX_VARS 24
-
-struct fake_env {
-    const char *name[MAX_VARS];
-    const char *value[MAX_VARS];
-    int n;
-};
-
-static const char *
-fake_lookup(void *arg, const char *name)
-{
-    const struct fake_env *e = arg;
-
-    for (int i = e->n - 1; i >= 0; i--)
-        if (strcmp(e->name[i], name) == 0)
-            return e->value[i];
-    return NULL;
-}
-
-static void
-setv(struct fake_env *e, const char *name, const char *value)
-{
-    ck_assert_int_lt(e->n, MAX_VARS);
-    e->name[e->n] = name;
-    e->value[e->n] = value;
-    e->n++;
-}
-
 static struct dynamo_credentials_options
-opts_for(struct fake_env *e)
+opts_for(struct tu_fake_env *e)
 {
     struct dynamo_credentials_options o = {0};
 
-    o.lookup = fake_lookup;
+    o.lookup = tu_fake_env_lookup;
     o.lookup_arg = e;
     return o;
 }
@@ -476,7 +449,7 @@ END_TEST
 
 START_TEST(test_region_precedence)
 {
-    struct fake_env e = {0};
+    struct tu_fake_env e = {0};
     struct dynamo_credentials_options o = opts_for(&e);
     struct dynamo_err err = {0};
     char path[256], region[64];
@@ -484,30 +457,30 @@ START_TEST(test_region_precedence)
     make_tmpdir();
     ck_assert_int_eq(dynamo_region_resolve(&o, region, sizeof(region), &err), 0);
     ck_assert_str_eq(region, "us-east-1"); /* no HOME, no file, nothing set */
-    setv(&e, "AWS_CONFIG_FILE",
+    tu_fake_env_set(&e, "AWS_CONFIG_FILE",
          write_file("config",
                     "[default]\nregion = eu-west-3\n[profile dev]\nregion = "
                     "ap-northeast-1\n",
                     path, sizeof(path)));
     ck_assert_int_eq(dynamo_region_resolve(&o, region, sizeof(region), &err), 0);
     ck_assert_str_eq(region, "eu-west-3");
-    setv(&e, "AWS_PROFILE", "dev");
+    tu_fake_env_set(&e, "AWS_PROFILE", "dev");
     ck_assert_int_eq(dynamo_region_resolve(&o, region, sizeof(region), &err), 0);
     ck_assert_str_eq(region, "ap-northeast-1");
-    setv(&e, "AWS_DEFAULT_REGION", "ca-central-1");
+    tu_fake_env_set(&e, "AWS_DEFAULT_REGION", "ca-central-1");
     ck_assert_int_eq(dynamo_region_resolve(&o, region, sizeof(region), &err), 0);
     ck_assert_str_eq(region, "ca-central-1");
-    setv(&e, "AWS_REGION", "sa-east-1");
+    tu_fake_env_set(&e, "AWS_REGION", "sa-east-1");
     ck_assert_int_eq(dynamo_region_resolve(&o, region, sizeof(region), &err), 0);
     ck_assert_str_eq(region, "sa-east-1");
-    setv(&e, "AWS_REGION", "us-east-1/../evil");
+    tu_fake_env_set(&e, "AWS_REGION", "us-east-1/../evil");
     ck_assert_int_eq(dynamo_region_resolve(&o, region, sizeof(region), &err), -1);
     ck_assert_int_eq(err.code, DYNAMO_ERR_CONFIG);
     ck_assert_msg(strstr(err.text, "AWS_REGION") != NULL, "%s", err.text);
     /* A profile that is not there just has no region. */
-    setv(&e, "AWS_REGION", "");
-    setv(&e, "AWS_DEFAULT_REGION", "");
-    setv(&e, "AWS_PROFILE", "missing");
+    tu_fake_env_set(&e, "AWS_REGION", "");
+    tu_fake_env_set(&e, "AWS_DEFAULT_REGION", "");
+    tu_fake_env_set(&e, "AWS_PROFILE", "missing");
     memset(&err, 0, sizeof(err));
     ck_assert_int_eq(dynamo_region_resolve(&o, region, sizeof(region), &err), 0);
     ck_assert_str_eq(region, "us-east-1");
@@ -522,7 +495,7 @@ END_TEST
 
 /* The chain for E; the source of its provider, or NULL (ERR, *NONE). */
 static struct dynamo_credentials *
-chain(struct fake_env *e, int no_network, int *none, struct dynamo_err *err)
+chain(struct tu_fake_env *e, int no_network, int *none, struct dynamo_err *err)
 {
     struct dynamo_credentials_options o = opts_for(e);
 
@@ -552,22 +525,22 @@ assert_keys(struct dynamo_credentials *p, const char *id, const char *secret,
 
 START_TEST(test_chain_environment_first)
 {
-    struct fake_env e = {0};
+    struct tu_fake_env e = {0};
     struct dynamo_err err;
     struct dynamo_credentials *p;
     char path[256];
     int none;
 
     make_tmpdir();
-    setv(&e, "AWS_SHARED_CREDENTIALS_FILE",
+    tu_fake_env_set(&e, "AWS_SHARED_CREDENTIALS_FILE",
          write_file("credentials",
                     "[default]\naws_access_key_id = FILEKEY\n"
                     "aws_secret_access_key = FILESECRET\n",
                     path, sizeof(path)));
-    setv(&e, "AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:1/creds");
-    setv(&e, "AWS_ACCESS_KEY_ID", "ENVKEY");
-    setv(&e, "AWS_SECRET_ACCESS_KEY", "ENVSECRET");
-    setv(&e, "AWS_SESSION_TOKEN", "ENVTOKEN");
+    tu_fake_env_set(&e, "AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:1/creds");
+    tu_fake_env_set(&e, "AWS_ACCESS_KEY_ID", "ENVKEY");
+    tu_fake_env_set(&e, "AWS_SECRET_ACCESS_KEY", "ENVSECRET");
+    tu_fake_env_set(&e, "AWS_SESSION_TOKEN", "ENVTOKEN");
     p = chain(&e, 0, &none, &err);
     ck_assert_ptr_nonnull(p);
     ck_assert_str_eq(dynamo_credentials_source(p), "environment");
@@ -575,7 +548,7 @@ START_TEST(test_chain_environment_first)
     dynamo_credentials_free(p);
 
     /* Only one of the pair: flask-dynamo's error, not a fall-through. */
-    setv(&e, "AWS_SECRET_ACCESS_KEY", "");
+    tu_fake_env_set(&e, "AWS_SECRET_ACCESS_KEY", "");
     ck_assert_ptr_null(chain(&e, 0, &none, &err));
     ck_assert_int_eq(none, 0);
     ck_assert_int_eq(err.code, DYNAMO_ERR_CONFIG);
@@ -584,7 +557,7 @@ START_TEST(test_chain_environment_first)
                      "set both or neither");
 
     /* Neither: the profile. */
-    setv(&e, "AWS_ACCESS_KEY_ID", "");
+    tu_fake_env_set(&e, "AWS_ACCESS_KEY_ID", "");
     p = chain(&e, 0, &none, &err);
     ck_assert_ptr_nonnull(p);
     ck_assert_str_eq(dynamo_credentials_source(p), "profile default");
@@ -597,7 +570,7 @@ END_TEST
  * default place; "~/" in a path is expanded. */
 START_TEST(test_chain_profile_files)
 {
-    struct fake_env e = {0};
+    struct tu_fake_env e = {0};
     struct dynamo_err err;
     struct dynamo_credentials *p;
     char path[256], awsdir[128];
@@ -616,24 +589,24 @@ START_TEST(test_chain_profile_files)
                "[dev]\naws_secret_access_key = CREDSECRET\n"
                "aws_session_token = CREDTOKEN\n",
                path, sizeof(path));
-    setv(&e, "HOME", tmpdir);
-    setv(&e, "AWS_PROFILE", "dev");
+    tu_fake_env_set(&e, "HOME", tmpdir);
+    tu_fake_env_set(&e, "AWS_PROFILE", "dev");
     p = chain(&e, 0, &none, &err);
     ck_assert_msg(p != NULL, "%s", err.text);
     ck_assert_str_eq(dynamo_credentials_source(p), "profile dev");
     assert_keys(p, "CONFIGKEY", "CREDSECRET", "CREDTOKEN");
     dynamo_credentials_free(p);
 
-    setv(&e, "AWS_PROFILE", "cfgonly");
+    tu_fake_env_set(&e, "AWS_PROFILE", "cfgonly");
     p = chain(&e, 0, &none, &err);
     ck_assert_msg(p != NULL, "%s", err.text);
     assert_keys(p, "ONLYKEY", "ONLYSECRET", NULL);
     dynamo_credentials_free(p);
 
     /* The same files through the variables, with "~/". */
-    setv(&e, "AWS_CONFIG_FILE", "~/.aws/config");
-    setv(&e, "AWS_SHARED_CREDENTIALS_FILE", "~/nowhere/credentials");
-    setv(&e, "AWS_PROFILE", "dev");
+    tu_fake_env_set(&e, "AWS_CONFIG_FILE", "~/.aws/config");
+    tu_fake_env_set(&e, "AWS_SHARED_CREDENTIALS_FILE", "~/nowhere/credentials");
+    tu_fake_env_set(&e, "AWS_PROFILE", "dev");
     p = chain(&e, 0, &none, &err);
     ck_assert_msg(p != NULL, "%s", err.text);
     assert_keys(p, "CONFIGKEY", "CONFIGSECRET", NULL);
@@ -643,14 +616,14 @@ END_TEST
 
 START_TEST(test_chain_profile_errors)
 {
-    struct fake_env e = {0};
+    struct tu_fake_env e = {0};
     struct dynamo_err err;
     struct dynamo_credentials *p;
     char path[256], path2[256];
     int none;
 
     make_tmpdir();
-    setv(&e, "AWS_SHARED_CREDENTIALS_FILE",
+    tu_fake_env_set(&e, "AWS_SHARED_CREDENTIALS_FILE",
          write_file("credentials",
                     "[half]\naws_access_key_id = HALFKEY\n"
                     "[proc]\ncredential_process = /usr/bin/get-creds\n"
@@ -658,23 +631,23 @@ START_TEST(test_chain_profile_errors)
                     "aws_access_key_id = PKEY\naws_secret_access_key = PSECRET\n"
                     "[regiononly]\nregion = eu-west-1\n",
                     path, sizeof(path)));
-    setv(&e, "AWS_CONFIG_FILE",
+    tu_fake_env_set(&e, "AWS_CONFIG_FILE",
          write_file(
              "config",
              "[profile role]\nrole_arn = arn:aws:iam::1:role/r\nsource_profile = base\n"
              "aws_access_key_id = RKEY\naws_secret_access_key = RSECRET\n"
              "[profile sso]\nsso_session = corp\nsso_account_id = 1\n",
              path2, sizeof(path2)));
-    setv(&e, "AWS_EC2_METADATA_DISABLED", "true");
+    tu_fake_env_set(&e, "AWS_EC2_METADATA_DISABLED", "true");
 
-    setv(&e, "AWS_PROFILE", "half");
+    tu_fake_env_set(&e, "AWS_PROFILE", "half");
     ck_assert_ptr_null(chain(&e, 0, &none, &err));
     ck_assert_msg(
         strstr(err.text, "aws_access_key_id is set but aws_secret_access_key is not"),
         "%s", err.text);
     ck_assert_ptr_null(strstr(err.text, "HALFKEY"));
 
-    setv(&e, "AWS_PROFILE", "proc");
+    tu_fake_env_set(&e, "AWS_PROFILE", "proc");
     ck_assert_ptr_null(chain(&e, 0, &none, &err));
     ck_assert_int_eq(err.code, DYNAMO_ERR_CONFIG);
     ck_assert_int_eq(none, 0);
@@ -683,32 +656,32 @@ START_TEST(test_chain_profile_errors)
                   "%s", err.text);
 
     /* Static keys come before credential_process in the SDKs... */
-    setv(&e, "AWS_PROFILE", "prockeys");
+    tu_fake_env_set(&e, "AWS_PROFILE", "prockeys");
     p = chain(&e, 0, &none, &err);
     ck_assert_msg(p != NULL, "%s", err.text);
     assert_keys(p, "PKEY", "PSECRET", NULL);
     dynamo_credentials_free(p);
 
     /* ... but after role_arn and SSO: using the keys would be another identity. */
-    setv(&e, "AWS_PROFILE", "role");
+    tu_fake_env_set(&e, "AWS_PROFILE", "role");
     ck_assert_ptr_null(chain(&e, 0, &none, &err));
     ck_assert_msg(strstr(err.text, "role_arn") && strstr(err.text, "not supported"), "%s",
                   err.text);
-    setv(&e, "AWS_PROFILE", "sso");
+    tu_fake_env_set(&e, "AWS_PROFILE", "sso");
     ck_assert_ptr_null(chain(&e, 0, &none, &err));
     ck_assert_msg(strstr(err.text, "sso_session"), "%s", err.text);
 
     /* A named profile that exists nowhere. */
-    setv(&e, "AWS_PROFILE", "typo");
+    tu_fake_env_set(&e, "AWS_PROFILE", "typo");
     ck_assert_ptr_null(chain(&e, 0, &none, &err));
     ck_assert_int_eq(none, 0);
     ck_assert_msg(strstr(err.text, "profile 'typo'"), "%s", err.text);
 
     /* A profile with no credentials falls through to the next source. */
-    setv(&e, "AWS_PROFILE", "regiononly");
+    tu_fake_env_set(&e, "AWS_PROFILE", "regiononly");
     ck_assert_ptr_null(chain(&e, 0, &none, &err));
     ck_assert_int_eq(none, 1);
-    setv(&e, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2/credentials/x");
+    tu_fake_env_set(&e, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2/credentials/x");
     p = chain(&e, 0, &none, &err);
     ck_assert_ptr_nonnull(p);
     ck_assert_str_eq(dynamo_credentials_source(p), "container");
@@ -725,7 +698,7 @@ END_TEST
 /* Container before instance metadata; metadata only when allowed. */
 START_TEST(test_chain_metadata_sources)
 {
-    struct fake_env e = {0};
+    struct tu_fake_env e = {0};
     struct dynamo_err err;
     struct dynamo_credentials *p;
     int none;
@@ -739,29 +712,29 @@ START_TEST(test_chain_metadata_sources)
     ck_assert_int_eq(none, 1);
     ck_assert_int_eq(err.code, DYNAMO_ERR_CONFIG);
 
-    setv(&e, "AWS_EC2_METADATA_DISABLED", "TRUE");
+    tu_fake_env_set(&e, "AWS_EC2_METADATA_DISABLED", "TRUE");
     ck_assert_ptr_null(chain(&e, 0, &none, &err));
     ck_assert_int_eq(none, 1);
     ck_assert_msg(strstr(err.text, "no AWS credentials"), "%s", err.text);
 
-    setv(&e, "AWS_EC2_METADATA_DISABLED", "false");
-    setv(&e, "AWS_EC2_METADATA_SERVICE_ENDPOINT", "file:///etc/passwd");
+    tu_fake_env_set(&e, "AWS_EC2_METADATA_DISABLED", "false");
+    tu_fake_env_set(&e, "AWS_EC2_METADATA_SERVICE_ENDPOINT", "file:///etc/passwd");
     ck_assert_ptr_null(chain(&e, 0, &none, &err));
     ck_assert_int_eq(none, 0);
     ck_assert_msg(strstr(err.text, "AWS_EC2_METADATA_SERVICE_ENDPOINT"), "%s", err.text);
 
-    setv(&e, "AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://192.168.1.5/creds");
+    tu_fake_env_set(&e, "AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://192.168.1.5/creds");
     ck_assert_ptr_null(chain(&e, 0, &none, &err));
     ck_assert_msg(strstr(err.text, "AWS_CONTAINER_CREDENTIALS_FULL_URI"), "%s", err.text);
-    setv(&e, "AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:9/creds");
-    setv(&e, "AWS_CONTAINER_AUTHORIZATION_TOKEN", "Basic abc");
+    tu_fake_env_set(&e, "AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:9/creds");
+    tu_fake_env_set(&e, "AWS_CONTAINER_AUTHORIZATION_TOKEN", "Basic abc");
     p = chain(&e, 0, &none, &err);
     ck_assert_msg(p != NULL, "%s", err.text);
     ck_assert_str_eq(dynamo_credentials_source(p), "container");
     dynamo_credentials_free(p);
 
     /* RELATIVE_URI outranks FULL_URI and must be a path. */
-    setv(&e, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "v2/creds");
+    tu_fake_env_set(&e, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "v2/creds");
     ck_assert_ptr_null(chain(&e, 0, &none, &err));
     ck_assert_msg(strstr(err.text, "RELATIVE_URI"), "%s", err.text);
 }
@@ -943,7 +916,7 @@ END_TEST
  * each failure must be a clean DYNAMO_ERR_NOMEM (LeakSanitizer checks that
  * nothing leaks). */
 static int
-chaos_run(struct fake_env *e, struct dynamo_err *err)
+chaos_run(struct tu_fake_env *e, struct dynamo_err *err)
 {
     static const char answer[] =
         "{\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"S\","
@@ -968,19 +941,19 @@ chaos_run(struct fake_env *e, struct dynamo_err *err)
 
 START_TEST(test_chaos_allocations)
 {
-    struct fake_env e = {0};
+    struct tu_fake_env e = {0};
     char path[256], path2[256];
     long n;
 
     make_tmpdir();
-    setv(&e, "AWS_SHARED_CREDENTIALS_FILE",
+    tu_fake_env_set(&e, "AWS_SHARED_CREDENTIALS_FILE",
          write_file("credentials",
                     "[default]\naws_access_key_id = K\n"
                     "aws_secret_access_key = S\naws_session_token = T\n",
                     path, sizeof(path)));
-    setv(&e, "AWS_CONFIG_FILE",
+    tu_fake_env_set(&e, "AWS_CONFIG_FILE",
          write_file("config", "[default]\nregion = eu-west-1\n", path2, sizeof(path2)));
-    setv(&e, "AWS_EC2_METADATA_DISABLED",
+    tu_fake_env_set(&e, "AWS_EC2_METADATA_DISABLED",
          "true"); /* a unit test never reaches the network */
     for (n = 1; n < 1000; n++) {
         struct dynamo_err err = {0};
