@@ -390,22 +390,26 @@ read_kept(struct server *srv, struct conn *c, uint32_t events)
 /* Waits for the next request.  Returns its connection, now this worker's
  * alone; NULL once a stop is requested (or after a fatal error). */
 static struct conn *
-next_request(struct server *srv)
+next_request(struct server *srv, struct webp_logbuf *batch)
 {
     struct epoll_event ev;
     struct conn *c = NULL;
     int n;
 
     while (c == NULL) {
-        n = epoll_wait(srv->ep, &ev, 1, -1);
+        /* Pending access lines bound the wait: they are written when it
+         * times out, and not at all while requests keep coming. */
+        n = epoll_wait(srv->ep, &ev, 1, webp_logbuf_due(batch));
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
             stop_on_error(srv, "epoll_wait");
             return NULL;
         }
-        if (n == 0)
+        if (n == 0) {
+            webp_logbuf_flush(batch);
             continue;
+        }
         if (ev.data.ptr == &srv->wake[0])
             return NULL;
         if (ev.data.ptr == &srv->listener)
@@ -453,6 +457,7 @@ worker_main(void *arg)
     struct server *srv = arg;
     struct web_err err = {.code = WEB_OK};
     struct web_ctx *ctx = web_ctx_push(srv->app, &err);
+    struct webp_logbuf *batch = webp_logbuf_attach();
     struct conn *c;
     char why[300];
 
@@ -460,11 +465,12 @@ worker_main(void *arg)
         snprintf(why, sizeof(why), "web_ctx_push: %s", err.text);
         request_stop(srv, err.code, why);
     } else {
-        while ((c = next_request(srv)) != NULL)
+        while ((c = next_request(srv, batch)) != NULL)
             finish_request(srv, c,
                            webp_fcgi_serve_one(srv->app, ctx, srv->max_body, &c->fr));
         web_ctx_pop(ctx);
     }
+    webp_logbuf_detach(batch);
     worker_done(srv);
     return NULL;
 }

@@ -339,7 +339,7 @@ log_access(const struct web_req *req, struct web_ctx *ctx, int status,
     /* Always called, even when the line is filtered out: the hooks count
      * "since the previous request". */
     webp_ctx_log_request(ctx, extra, sizeof(extra));
-    web_log(req->app, WEB_LOG_INFO, "%s %s %d %lldus%s", method, path, status, us, extra);
+    webp_log_access(req->app, "%s %s %d %lldus%s", method, path, status, us, extra);
 }
 
 int

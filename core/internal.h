@@ -68,6 +68,22 @@ int webp_log_enabled(const struct web_app *app, enum web_log_level level);
  * 0, or -1 + ERR (WEB_ERR_CONFIG) for an unknown level; *OUT is then info. */
 int webp_log_level(const struct web_app *app, enum web_log_level *out,
                    struct web_err *err);
+/* An access-log line: web_log at info, except that on a thread with an
+ * attached batch it is batched (log.c says when batches are written). */
+void webp_log_access(const struct web_app *app, const char *fmt, ...) WEB_PRINTF(2, 3);
+
+/* A thread's batch of access lines.  webp_logbuf_attach makes one the
+ * calling thread's (NULL when out of memory: lines are then written one by
+ * one); webp_logbuf_detach, on the same thread, writes what is pending and
+ * frees it.  webp_logbuf_due: -1 when nothing is pending, else the
+ * milliseconds until it must be written (0: now), the timeout for a wait;
+ * webp_logbuf_flush writes it.  B may be NULL everywhere. */
+#define WEBP_LOG_FLUSH_MS 100
+struct webp_logbuf;
+struct webp_logbuf *webp_logbuf_attach(void);
+void webp_logbuf_detach(struct webp_logbuf *b);
+int webp_logbuf_due(const struct webp_logbuf *b);
+void webp_logbuf_flush(struct webp_logbuf *b);
 
 /* ---- results of the pure helpers below --------------------------------- */
 enum webp_rc {

@@ -51,7 +51,7 @@
 /* ---- the server child -------------------------------------------------------- */
 
 /* Set in the child before serving. */
-static int started_fd = -1;    /* /slow writes one byte here when it starts */
+static int started_fd = -1;     /* /slow writes one byte here when it starts */
 static char teardown_path[256]; /* the teardown marker file */
 static atomic_long next_ctx_id;
 
@@ -154,8 +154,19 @@ handle_ctx(struct web_req *req, struct web_resp *resp, void *udata)
     return web_resp_body(resp, body, (size_t)n);
 }
 
+/* Logs a warning from inside a request, then answers. */
+static int
+handle_warn(struct web_req *req, struct web_resp *resp, void *udata)
+{
+    (void)udata;
+    web_log(web_req_app(req), WEB_LOG_WARN, "handler warning");
+    web_resp_status(resp, 200);
+    return web_resp_body(resp, "warned", 6);
+}
+
 static const struct web_route routes[] = {
     {"GET", "/ping", handle_ping},
+    {"GET", "/warn", handle_warn},
     {"GET", "/slow", handle_slow},
     {"GET", "/ctx", handle_ctx},
 };
@@ -382,7 +393,8 @@ START_TEST(test_sigterm_finishes_slow_request)
     ck_assert_int_ge(fd, 0);
     ck_assert_int_eq(tu_fcgi_send(fd, "GET", "/slow"), 0);
     pfd = (struct pollfd){.fd = s.started_rd, .events = POLLIN};
-    ck_assert_msg(poll(&pfd, 1, TIMEOUT_MS) == 1 && read(s.started_rd, &c, 1) == 1 && c == 'S',
+    ck_assert_msg(poll(&pfd, 1, TIMEOUT_MS) == 1 && read(s.started_rd, &c, 1) == 1 &&
+                      c == 'S',
                   "the slow handler never started");
     ck_assert_int_eq(kill(s.pid, SIGTERM), 0);
 
@@ -407,8 +419,10 @@ START_TEST(test_sigterm_finishes_slow_request)
     marks = read_file(&s, "teardown");
     ck_assert_msg(count_lines(marks, "teardown") == 2, "teardown marker:\n%s", marks);
     /* The levelled log: start-up, the signal, the access line, the end. */
-    ck_assert_int_eq(count_lines(log, "info: web: serving \"serve-test\" with 2 worker(s)"), 1);
-    ck_assert_int_eq(count_lines(log, "info: web: SIGTERM: finishing requests in flight"), 1);
+    ck_assert_int_eq(
+        count_lines(log, "info: web: serving \"serve-test\" with 2 worker(s)"), 1);
+    ck_assert_int_eq(count_lines(log, "info: web: SIGTERM: finishing requests in flight"),
+                     1);
     ck_assert_int_eq(count_lines(log, "info: GET /slow 200 "), 1);
     ck_assert_int_eq(count_lines(log, "info: web: every worker finished"), 1);
     free(log);
@@ -421,9 +435,9 @@ END_TEST
 struct client {
     pthread_t tid;
     int port;
-    int answered;            /* complete 200 responses */
-    long id[PER_CLIENT];     /* the context id of each answer */
-    long n[PER_CLIENT];      /* and its request count there */
+    int answered;        /* complete 200 responses */
+    long id[PER_CLIENT]; /* the context id of each answer */
+    long n[PER_CLIENT];  /* and its request count there */
 };
 
 static void *
@@ -457,8 +471,8 @@ check_contexts(const struct client *cl, size_t ncl)
         for (int i = 0; i < PER_CLIENT; i++) {
             long id = cl[c].id[i], n = cl[c].n[i];
 
-            ck_assert_msg(id >= 1 && id <= WORKERS, "context id %ld: more than %d contexts",
-                          id, WORKERS);
+            ck_assert_msg(id >= 1 && id <= WORKERS,
+                          "context id %ld: more than %d contexts", id, WORKERS);
             ck_assert(n >= 1 && n <= CLIENTS * PER_CLIENT);
             ck_assert_msg(!seen[id][n], "context %ld answered n=%ld twice", id, n);
             seen[id][n] = 1;
@@ -469,8 +483,8 @@ check_contexts(const struct client *cl, size_t ncl)
         for (long n = 1; n <= count[id]; n++)
             ck_assert_msg(seen[id][n], "context %ld: count %ld missing", id, n);
         /* Reused: no context served a single request only. */
-        ck_assert_msg(count[id] == 0 || count[id] >= 2, "context %ld served %ld request(s)",
-                      id, count[id]);
+        ck_assert_msg(count[id] == 0 || count[id] >= 2,
+                      "context %ld served %ld request(s)", id, count[id]);
         distinct += count[id] > 0;
         total += count[id];
     }
@@ -507,7 +521,8 @@ START_TEST(test_workers_reuse_contexts)
                   "exit status 0x%x, server log:\n%s", (unsigned)status, log);
     /* One teardown per worker; the contexts that served /ctx had state. */
     marks = read_file(&s, "teardown");
-    ck_assert_msg(count_lines(marks, "teardown") == WORKERS, "teardown marker:\n%s", marks);
+    ck_assert_msg(count_lines(marks, "teardown") == WORKERS, "teardown marker:\n%s",
+                  marks);
     ck_assert_int_eq(count_lines(marks, "teardown ctx="), distinct);
     /* Every request has its access line, with the extension's part. */
     ck_assert_int_eq(count_lines(log, "info: GET /ctx 200 "), CLIENTS * PER_CLIENT);
@@ -671,7 +686,8 @@ START_TEST(test_keep_conn_no_starvation)
     for (int i = 0; i < KEPT; i++)
         close(fds[i]);
     ck_assert_msg(fds_drop_to(s.pid, open - KEPT, TIMEOUT_MS),
-                  "%d descriptors open, %d with the kept connections", open_fds(s.pid), open);
+                  "%d descriptors open, %d with the kept connections", open_fds(s.pid),
+                  open);
 
     ck_assert_int_eq(kill(s.pid, SIGTERM), 0);
     status = wait_exit(&s, TIMEOUT_MS);
@@ -719,6 +735,76 @@ END_TEST
 
 /* WEB_MAX_CONNECTIONS=2: a third connection is answered, then closed even
  * though the client asked to keep it; the first two stay usable. */
+/* Polls DIR/server.log until it has at least N lines holding NEEDLE, up to
+ * TIMEOUT_MS while the server runs.  Returns the log (free() it). */
+static char *
+wait_log_lines(struct server *s, const char *needle, int n)
+{
+    long end = now_ms() + TIMEOUT_MS;
+    char *log;
+
+    for (;;) {
+        log = read_file(s, "server.log");
+        if (count_lines(log, needle) >= n || now_ms() >= end)
+            return log;
+        free(log);
+        sleep_ms(10);
+    }
+}
+
+/* Access lines are batched per worker (log.c), yet each shows up while the
+ * server runs, soon after its request, and another line the worker logs
+ * keeps its place among them. */
+START_TEST(test_access_log_batched)
+{
+    struct tu_fcgi_resp r;
+    struct server s;
+    const char *warn, *ping, *after;
+    char *log;
+    int status, pings;
+
+    server_start(&s, 1);
+    for (int i = 0; i < 3; i++) {
+        ck_assert_int_eq(tu_fcgi_get(s.port, "/ping", 2000, &r), 0);
+        ck_assert_int_eq(r.status, 200);
+        tu_fcgi_resp_free(&r);
+    }
+    /* wait_ready's pings plus these 3; nothing stops the server first. */
+    log = wait_log_lines(&s, "info: GET /ping 200 ", 4);
+    pings = count_lines(log, "info: GET /ping 200 ");
+    ck_assert_msg(pings >= 4, "access lines not written while serving:\n%s", log);
+    free(log);
+
+    ck_assert_int_eq(tu_fcgi_get(s.port, "/ping", 2000, &r), 0);
+    tu_fcgi_resp_free(&r);
+    ck_assert_int_eq(tu_fcgi_get(s.port, "/warn", 2000, &r), 0);
+    ck_assert_int_eq(r.status, 200);
+    tu_fcgi_resp_free(&r);
+    log = wait_log_lines(&s, "info: GET /warn 200 ", 1);
+    /* Every /ping line, the one just before /warn included, precedes the
+     * handler's warning; /warn's own access line follows it. */
+    warn = strstr(log, "warn: handler warning\n");
+    ck_assert_msg(warn != NULL, "no warning line:\n%s", log);
+    ck_assert_int_eq(count_lines(warn, "info: GET /ping 200 "), 0);
+    ping = log;
+    for (int i = 0; i <= pings; i++) {
+        ping = strstr(ping, "info: GET /ping 200 ");
+        ck_assert_msg(ping != NULL && ping < warn, "ping line %d after the warning:\n%s",
+                      i, log);
+        ping++;
+    }
+    after = strstr(warn, "info: GET /warn 200 ");
+    ck_assert_msg(after != NULL, "/warn's access line not after its warning:\n%s", log);
+    free(log);
+
+    ck_assert_int_eq(kill(s.pid, SIGTERM), 0);
+    status = wait_exit(&s, TIMEOUT_MS);
+    ck_assert_msg(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                  "exit status 0x%x", (unsigned)status);
+    server_cleanup(&s);
+}
+END_TEST
+
 START_TEST(test_keep_conn_cap)
 {
     struct server s;
@@ -734,7 +820,8 @@ START_TEST(test_keep_conn_cap)
         ck_assert_int_eq(kept_get(fds[i], "/ping", &r), 0);
         tu_fcgi_resp_free(&r);
     }
-    ck_assert_msg(closed_within(fds[2], TIMEOUT_MS), "the connection past the cap is open");
+    ck_assert_msg(closed_within(fds[2], TIMEOUT_MS),
+                  "the connection past the cap is open");
     for (int i = 0; i < 2; i++) {
         ck_assert_msg(!closed_within(fds[i], 50), "connection %d was closed", i);
         ck_assert_int_eq(kept_get(fds[i], "/ping", &r), 0);
@@ -764,6 +851,7 @@ main(void)
     tcase_add_test(tc, test_keep_conn_no_starvation);
     tcase_add_test(tc, test_keep_conn_sigterm_idle);
     tcase_add_test(tc, test_keep_conn_cap);
+    tcase_add_test(tc, test_access_log_batched);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }
