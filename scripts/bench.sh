@@ -224,23 +224,45 @@ proc_cpu_us() {
         '{ printf "%.0f %.0f\n", $12 * 1e6 / hz, $13 * 1e6 / hz }'
 }
 
+# Microseconds of CPU the whole machine has been busy (/proc/stat: user,
+# nice, system, irq, softirq; not idle, iowait or time stolen by the host).
+machine_busy_us() {
+    awk -v hz="$(getconf CLK_TCK)" \
+        '$1 == "cpu" { printf "%.0f\n", ($2 + $3 + $4 + $7 + $8) * 1e6 / hz; exit }' /proc/stat
+}
+
+# CPU microseconds used so far by the stub nginx (master and worker).
+stub_cpu_us() {
+    local pid total=0 u s
+    [ -s "$tmp/stub.pid" ] || { echo 0; return; }
+    for pid in $(cat "$tmp/stub.pid") $(pgrep -P "$(cat "$tmp/stub.pid")" 2>/dev/null); do
+        read -r u s <<<"$(proc_cpu_us "$pid")"
+        total=$((total + u + s))
+    done
+    echo "$total"
+}
+
 # run_wrk NAME URL SECONDS [LUA] [PIDFILE]: one wrk run (WRK_CONNS overrides
 # the connection count).  Appends to $tmp/runs "NAME requests seconds p50ms
-# p99ms errors user_us sys_us", the last two the CPU the process in PIDFILE
-# used during the run (0 without PIDFILE); summarize folds them.
+# p99ms errors user_us sys_us machine_us stub_us": the CPU the process in
+# PIDFILE used during the run (0 without PIDFILE), the whole machine's and
+# the stub's; summarize folds them.
 run_wrk() {
     local name=$1 url=$2 secs=$3 lua=${4:-} pidfile=${5:-} out=$tmp/wrk-$1.txt
     local conns=${WRK_CONNS:-$CONNS} threads=$THREADS pid="" c0="0 0" c1="0 0"
+    local m0 m1 s0 s1
     local -a script=()
     [ "$threads" -gt "$conns" ] && threads=$conns
     [ -n "$lua" ] && script=(-s "$lua")
     [ -n "$pidfile" ] && pid=$(cat "$pidfile") && c0=$(proc_cpu_us "$pid")
+    m0=$(machine_busy_us) s0=$(stub_cpu_us)
     wrk -t"$threads" -c"$conns" -d"${secs}s" --latency "${script[@]}" "$url" >"$out" 2>&1
+    m1=$(machine_busy_us) s1=$(stub_cpu_us)
     [ -n "$pid" ] && c1=$(proc_cpu_us "$pid")
     cat "$out" >>"$tmp/wrk.log"
     # wrk prints latencies as 812.00us / 1.20ms / 1.02s and durations as
     # 10.00s / 1.00m.
-    awk -v name="$name" -v c0="$c0" -v c1="$c1" '
+    awk -v name="$name" -v c0="$c0" -v c1="$c1" -v m=$((m1 - m0)) -v st=$((s1 - s0)) '
         function ms(t) {
             if (t ~ /us$/) return t / 1000
             if (t ~ /ms$/) return t + 0
@@ -255,8 +277,8 @@ run_wrk() {
         END {
             if (n + 0 == 0) exit 1
             split(c0, a, " "); split(c1, b, " ")
-            printf "%s %d %.3f %.3f %.3f %d %.0f %.0f\n", name, n, secs, p50, p99,
-                bad, b[1] - a[1], b[2] - a[2]
+            printf "%s %d %.3f %.3f %.3f %d %.0f %.0f %.0f %.0f\n", name, n, secs, p50,
+                p99, bad, b[1] - a[1], b[2] - a[2], m, st
         }' "$out" >>"$tmp/runs" && return 0
     say "wrk $name: no requests completed"
     cat "$out" >&2
@@ -265,11 +287,12 @@ run_wrk() {
 
 # summarize NAME: folds NAME's runs into NAME_rps (all requests / all
 # seconds), NAME_p50 (mean of the runs'), NAME_p99 (worst run), NAME_bad,
-# and NAME_cpu, NAME_user, NAME_sys (CPU us per request).
+# NAME_cpu, NAME_user, NAME_sys (the app's CPU us per request), NAME_machine
+# (the whole machine's) and NAME_stubcpu (the stub's).
 summarize() {
     awk -v name="$1" '
         $1 == name { k++; n += $2; s += $3; p50 += $4; if ($5 > p99) p99 = $5
-                     bad += $6; u += $7; y += $8 }
+                     bad += $6; u += $7; y += $8; m += $9; st += $10 }
         END {
             if (k == 0 || n == 0) exit
             printf "%s_rps %.0f\n%s_p50 %.2f\n%s_p99 %.2f\n%s_bad %d\n", name, n / s,
@@ -277,6 +300,10 @@ summarize() {
             if (u + y > 0)
                 printf "%s_cpu %.1f\n%s_user %.1f\n%s_sys %.1f\n", name, (u + y) / n,
                     name, u / n, name, y / n
+            if (m > 0)
+                printf "%s_machine %.1f\n", name, m / n
+            if (st > 0)
+                printf "%s_stubcpu %.1f\n", name, st / n
         }' "$tmp/runs" >>"$res"
 }
 
@@ -409,13 +436,21 @@ row() { printf '| %s | %s | %s | %s | %s |\n' "$1" "$2" "$3" "$4" "$5"; }
 or_na() { if [ -n "$1" ]; then echo "$1"; else echo n/a; fi; }
 
 print_table() {
-    local c b u s sig enc dec r f rc fc d D dc conns other one t dt
+    local c b u s sig enc dec r f rc fc d D dc conns other one t dt raw mr mf best rest frest
     c=$(num getitem_cpu_us) b=$(num boto3_cpu_us) u=$(num getitem_user_us)
     t=$(num getitem_text_cpu_us) dt=$(num decode_text_ns)
     s=$(num getitem_sys_us) sig=$(num sigv4_ns) enc=$(num encode_ns) dec=$(num decode_ns)
     r=$(num stub_rps) f=$(num floor_rps) rc=$(num stub_cpu) fc=$(num floor_cpu)
     d=$(num ddb_rps) D=$(num direct_rps) dc=$(num direct_cpu)
-    conns=$(num stub_conns)
+    conns=$(num stub_conns) raw=$(num raw_cpu_us)
+    mr=$(num stub_machine) mf=$(num floor_machine)
+    best=n/a rest="" frest=""
+    [ -n "$mr" ] && [ -n "$rc" ] && [ -n "$(num stub_stubcpu)" ] &&
+        rest=$(calc "$mr - $rc - $(num stub_stubcpu)")
+    [ -n "$mf" ] && [ -n "$fc" ] && frest=$(calc "$mf - $fc")
+    if [ -n "$mf" ] && [ -n "$raw" ] && [ -n "$(num stub_stubcpu)" ]; then
+        best=$(calc "$mf / ($mf + $(num stub_stubcpu) + $raw)" %.2f)x
+    fi
 
     echo
     echo "dynamo-fcgi bench: $(nproc) cores, wrk -t$THREADS -c$CONNS, ${DUR}s per figure" \
@@ -461,9 +496,17 @@ print_table() {
         "$(num floor_sys)")" "" ""
     row "  errors (non-2xx, socket)" "$(or_na "$(num stub_bad)")" \
         "floor $(or_na "$(num floor_bad)")" "" ""
+    row "  app CPU bound: floor + raw round trip" "$(or_na "$(calc "${fc:-0} + \
+        ${raw:-0}")")" "app $(or_na "$rc")" "" "(the least a GetItem route can cost)"
     row "e2e stub GET /bench/floor req/s" "$(or_na "$f")" "" "" "(framework floor)"
     row "GetItem route vs floor req/s" "$(or_na "$r")" "floor $(or_na "$f")" \
         "$(ratio "$r" "$f" %.2f x)" ">= 0.6x: $(verdict "$(ratio "$r" "$f") >= 0.6")"
+    row "  machine CPU us/req (every process)" "$(or_na "$mr")" "floor $(or_na "$mf")" \
+        "$(ratio "$mr" "$mf" %.2f x)" "(2 cores busy: req/s = cores / this)"
+    row "  of it: stub nginx / the rest (front nginx, wrk)" "$(or_na \
+        "$(num stub_stubcpu)") / $(or_na "$rest")" "floor 0 / $(or_na "$frest")" "" ""
+    row "  best case: app's DynamoDB work = raw round trip" "$(or_na "$best")" "" "" \
+        "(floor machine / (floor machine + stub + raw round trip))"
     other=$(num stub_other)
     if [ -z "$conns" ]; then
         one=n/a
