@@ -238,29 +238,64 @@ status_has_body(int status)
     return status >= 200 && status != 204 && status != 304;
 }
 
+/* Appends the NUL-terminated S, then the NUL-terminated T (may be NULL), to
+ * B.  WEBP_OK, WEBP_NOMEM or WEBP_LIMIT. */
+static int
+append2(struct webp_buf *b, const char *s, const char *t)
+{
+    int rc = webp_buf_append(b, s, strlen(s));
+
+    return rc == WEBP_OK && t != NULL ? webp_buf_append(b, t, strlen(t)) : rc;
+}
+
+/* Appends V in decimal to B. */
+static int
+append_uint(struct webp_buf *b, size_t v)
+{
+    char digits[24], *p = digits + sizeof(digits);
+
+    do
+        *--p = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    return webp_buf_append(b, p, (size_t)(digits + sizeof(digits) - p));
+}
+
 /* Builds the CGI header block of RESP into HEAD.  Content-Length is always
  * computed from the body, except that a HEAD handler with no body may state
- * the length the GET would have.  WEBP_OK, WEBP_NOMEM or WEBP_LIMIT. */
+ * the length the GET would have.  Built by appends, not printf: this runs
+ * for every response.  WEBP_OK, WEBP_NOMEM or WEBP_LIMIT. */
 static int
 build_head(const struct web_req *req, const struct web_resp *resp, struct webp_buf *head)
 {
     int head_only = strcmp(req->method, "HEAD") == 0;
     const char *stated = webp_resp_header_get(resp, "Content-Length");
     size_t i;
-    int rc = webp_buf_appendf(head, "Status: %d %s\r\n", resp->status,
-                              webp_status_reason(resp->status));
+    int rc = append2(head, "Status: ", NULL);
 
+    /* A status out of 100..599 fails the response before it gets here. */
+    if (rc == WEBP_OK)
+        rc = append_uint(head, (size_t)(resp->status < 0 ? 0 : resp->status));
+    if (rc == WEBP_OK)
+        rc = append2(head, " ", webp_status_reason(resp->status));
+    if (rc == WEBP_OK)
+        rc = webp_buf_append(head, "\r\n", 2);
     for (i = 0; rc == WEBP_OK && i < resp->headers.n; i++) {
         const struct webp_kv *h = &resp->headers.items[i];
 
-        if (webp_strcasecmp(h->name, "Content-Length") != 0)
-            rc = webp_buf_appendf(head, "%s: %s\r\n", h->name, h->value);
+        if (webp_strcasecmp(h->name, "Content-Length") == 0)
+            continue;
+        rc = append2(head, h->name, ": ");
+        if (rc == WEBP_OK)
+            rc = append2(head, h->value, "\r\n");
     }
     if (rc == WEBP_OK && status_has_body(resp->status)) {
-        if (head_only && resp->body.len == 0 && stated != NULL)
-            rc = webp_buf_appendf(head, "Content-Length: %s\r\n", stated);
-        else
-            rc = webp_buf_appendf(head, "Content-Length: %zu\r\n", resp->body.len);
+        rc = append2(head, "Content-Length: ", NULL);
+        if (rc == WEBP_OK && head_only && resp->body.len == 0 && stated != NULL)
+            rc = append2(head, stated, NULL);
+        else if (rc == WEBP_OK)
+            rc = append_uint(head, resp->body.len);
+        if (rc == WEBP_OK)
+            rc = webp_buf_append(head, "\r\n", 2);
     }
     if (rc == WEBP_OK)
         rc = webp_buf_append(head, "\r\n", 2);
