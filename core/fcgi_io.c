@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcgiapp.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -15,6 +16,54 @@
  * is still sending it) up to this much; beyond, the connection is closed. */
 #define DRAIN_MAX (16L * 1024 * 1024)
 #define HEAD_MAX (1024L * 1024) /* status line and headers */
+
+/* ---- the CGI variables -------------------------------------------------------- */
+
+/* The FastCGI params a request is built from (NULL: absent). */
+struct cgi_vars {
+    const char *method, *content_length, *query, *script, *info, *doc, *ruri;
+};
+
+/* Finds the variables of interest in ENVP in one pass ("NAME=value"; the
+ * first of a name wins, as with FCGX_GetParam, which would scan ENVP once
+ * per name). */
+static void
+scan_vars(FCGX_ParamArray envp, struct cgi_vars *v)
+{
+    static const struct {
+        const char *name;
+        size_t len;
+        size_t field;
+    } known[] = {
+        {"REQUEST_METHOD", 14, offsetof(struct cgi_vars, method)},
+        {"CONTENT_LENGTH", 14, offsetof(struct cgi_vars, content_length)},
+        {"QUERY_STRING", 12, offsetof(struct cgi_vars, query)},
+        {"SCRIPT_NAME", 11, offsetof(struct cgi_vars, script)},
+        {"PATH_INFO", 9, offsetof(struct cgi_vars, info)},
+        {"DOCUMENT_URI", 12, offsetof(struct cgi_vars, doc)},
+        {"REQUEST_URI", 11, offsetof(struct cgi_vars, ruri)},
+    };
+    size_t i, k;
+
+    memset(v, 0, sizeof(*v));
+    for (i = 0; envp != NULL && envp[i] != NULL; i++) {
+        const char *p = envp[i];
+
+        /* Headers (HTTP_*) are most of the params and none of these. */
+        if (p[0] == 'H')
+            continue;
+        for (k = 0; k < sizeof(known) / sizeof(known[0]); k++) {
+            const char **slot = (const char **)((char *)v + known[k].field);
+
+            /* strncmp first: it stops at P's end, so P[len] is then in P. */
+            if (strncmp(p, known[k].name, known[k].len) == 0 && p[known[k].len] == '=') {
+                if (*slot == NULL)
+                    *slot = p + known[k].len + 1;
+                break;
+            }
+        }
+    }
+}
 
 /* ---- the request target --------------------------------------------------- */
 
@@ -75,14 +124,11 @@ request_uri_path(const char *ruri, size_t *len)
  * path parameters; the query from QUERY_STRING (it reflects web-server
  * rewrites), else from REQUEST_URI.  WEBP_OK, WEBP_NOMEM or WEBP_LIMIT. */
 static int
-build_target(FCGX_ParamArray envp, struct webp_buf *b)
+build_target(const struct cgi_vars *v, struct webp_buf *b)
 {
-    const char *qs = FCGX_GetParam("QUERY_STRING", envp);
-    const char *script = FCGX_GetParam("SCRIPT_NAME", envp);
-    const char *info = FCGX_GetParam("PATH_INFO", envp);
-    const char *doc = FCGX_GetParam("DOCUMENT_URI", envp);
+    const char *qs = v->query, *script = v->script, *info = v->info, *doc = v->doc;
     size_t plen = 0;
-    const char *path = request_uri_path(FCGX_GetParam("REQUEST_URI", envp), &plen);
+    const char *path = request_uri_path(v->ruri, &plen);
     int rc = WEBP_OK;
 
     if (path != NULL)
@@ -159,9 +205,8 @@ add_headers(struct web_req *req, FCGX_ParamArray envp)
 
 /* CONTENT_LENGTH as a number: 0 when absent, -1 when malformed. */
 static long long
-content_length(FCGX_ParamArray envp)
+content_length(const char *s)
 {
-    const char *s = FCGX_GetParam("CONTENT_LENGTH", envp);
     long long n = 0;
 
     if (s == NULL || *s == '\0')
@@ -204,13 +249,18 @@ read_body(struct web_req *req, FCGX_Stream *in, long long declared)
 static int
 read_request(struct web_req *req, FCGX_Request *fr)
 {
-    const char *method = FCGX_GetParam("REQUEST_METHOD", fr->envp);
+    struct cgi_vars v;
     struct webp_buf target;
-    long long declared = content_length(fr->envp);
+    const char *method;
+    long long declared;
     int rc;
 
+    scan_vars(fr->envp, &v);
+    method = v.method;
+    declared = content_length(v.content_length);
+
     webp_buf_init(&target, WEBP_MAX_URI + 1);
-    rc = build_target(fr->envp, &target);
+    rc = build_target(&v, &target);
     if (rc == WEBP_LIMIT) {
         webp_req_reject(req, 414, "request target too long");
         rc = WEBP_OK;
