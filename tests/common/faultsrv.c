@@ -59,6 +59,7 @@ struct faultsrv_shared {
     size_t pos; /* the child's place in the script ... */
     int used;   /* ... and how many requests the step has answered */
     char target[128];
+    char host[128];
 };
 
 struct conn {
@@ -73,9 +74,12 @@ struct conn {
 int
 faultsrv_bind(struct faultsrv *s)
 {
-    struct sockaddr_in addr = {.sin_family = AF_INET,
-                               .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t alen = sizeof(addr);
+    struct sockaddr_in6 a6 = {.sin6_family = AF_INET6,
+                              .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+    struct sockaddr_in a4 = {.sin_family = AF_INET,
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct sockaddr *addr = s->ipv6 ? (struct sockaddr *)&a6 : (struct sockaddr *)&a4;
+    socklen_t alen = s->ipv6 ? sizeof(a6) : sizeof(a4);
 
     s->shared = mmap(NULL, sizeof(*s->shared), PROT_READ | PROT_WRITE,
                      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -84,13 +88,13 @@ faultsrv_bind(struct faultsrv *s)
         return -1;
     }
     memset(s->shared, 0, sizeof(*s->shared));
-    s->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (s->fd < 0 || bind(s->fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 ||
-        getsockname(s->fd, (struct sockaddr *)&addr, &alen) != 0)
+    s->fd = socket(addr->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (s->fd < 0 || bind(s->fd, addr, alen) != 0 || getsockname(s->fd, addr, &alen) != 0)
         return -1;
-    s->port = ntohs(addr.sin_port);
+    s->port = ntohs(s->ipv6 ? a6.sin6_port : a4.sin_port);
     snprintf(s->port_text, sizeof(s->port_text), "%d", s->port);
-    snprintf(s->url, sizeof(s->url), "http://127.0.0.1:%d", s->port);
+    snprintf(s->url, sizeof(s->url), s->ipv6 ? "http://[::1]:%d" : "http://127.0.0.1:%d",
+             s->port);
     return 0;
 }
 
@@ -157,6 +161,14 @@ faultsrv_last_target(const struct faultsrv *s, char *buf, size_t size)
 {
     atomic_thread_fence(memory_order_acquire);
     snprintf(buf, size, "%s", s->shared->target);
+    return buf;
+}
+
+const char *
+faultsrv_last_host(const struct faultsrv *s, char *buf, size_t size)
+{
+    atomic_thread_fence(memory_order_acquire);
+    snprintf(buf, size, "%s", s->shared->host);
     return buf;
 }
 
@@ -321,8 +333,8 @@ send_chunked(int fd, long n, const char *body)
 
         olen = snprintf(out, sizeof(out), "%zx%s\r\n", k, i == 0 ? ";ext=1" : "");
         nanosleep(&pause, NULL);
-        if (tu_write_all(fd, out, (size_t)olen) != 0 || tu_write_all(fd, body + i, k) != 0 ||
-            write_lit(fd, "\r\n") != 0)
+        if (tu_write_all(fd, out, (size_t)olen) != 0 ||
+            tu_write_all(fd, body + i, k) != 0 || write_lit(fd, "\r\n") != 0)
             return -1;
     }
     return write_lit(fd, "0\r\nx-trailer: yes\r\n\r\n");
@@ -427,8 +439,8 @@ act(struct conn *c, long n, const struct shared_step *st)
         return write_lit(c->fd, "HTTP/1.1 100 Continue\r\n\r\n") == 0 &&
                answer(c->fd, n, 200, json, body, 0) == 0;
     case FAULTSRV_UNTIL_CLOSE:
-        snprintf(buf, sizeof(buf), "HTTP/1.0 200 OK\r\nx-amzn-RequestId: FAULT-%ld\r\n\r\n%s",
-                 n, body);
+        snprintf(buf, sizeof(buf),
+                 "HTTP/1.0 200 OK\r\nx-amzn-RequestId: FAULT-%ld\r\n\r\n%s", n, body);
         tu_write_all(c->fd, buf, strlen(buf));
         return 0;
     case FAULTSRV_DRIP:
@@ -478,6 +490,7 @@ complete_request(struct conn *c, struct faultsrv_shared *sh)
     *end = '\0';
     header_value(c->buf, "Content-Length", cl, sizeof(cl));
     header_value(c->buf, "X-Amz-Target", sh->target, sizeof(sh->target));
+    header_value(c->buf, "Host", sh->host, sizeof(sh->host));
     *end = '\r';
     if (c->len < head + strtoul(cl, NULL, 10))
         return 0;

@@ -1,7 +1,7 @@
 /*
  * faultsrv.h: a scripted fault server for the client's retry tests.
  *
- * A forked child on 127.0.0.1 (a port the kernel picks) that speaks enough
+ * A forked child on 127.0.0.1, or ::1 (a port the kernel picks), that speaks enough
  * HTTP/1.1 and DynamoDB JSON 1.0 to answer each request as a script says:
  * succeed, fail with a DynamoDB error or a bare 5xx, reset the connection,
  * cut the body short, stall, send a bad x-amz-crc32, invalid JSON or a body
@@ -33,15 +33,15 @@ enum faultsrv_action {
     FAULTSRV_HUGE,      /* 200 with a 40 MiB body, past the client's 32 MiB cap */
     /* Well-formed answers in the HTTP/1.1 forms DynamoDB itself does not
      * use but a proxy in front of it may; each carries the step's body. */
-    FAULTSRV_CHUNKED,    /* chunked, in small chunks and separate writes,
-                          * with a chunk extension and a trailer */
-    FAULTSRV_CONTINUE,   /* an interim 100 Continue, then the answer */
+    FAULTSRV_CHUNKED,     /* chunked, in small chunks and separate writes,
+                           * with a chunk extension and a trailer */
+    FAULTSRV_CONTINUE,    /* an interim 100 Continue, then the answer */
     FAULTSRV_UNTIL_CLOSE, /* HTTP/1.0 without Content-Length: the body ends
-                          * when the connection does */
-    FAULTSRV_BAD_HEAD,   /* a status line that is not HTTP, then close */
-    FAULTSRV_DRIP,       /* 200 whose body comes a byte every 50 ms (2 s in
-                          * all): each read makes progress, the whole does
-                          * not fit the client's request timeout */
+                           * when the connection does */
+    FAULTSRV_BAD_HEAD,    /* a status line that is not HTTP, then close */
+    FAULTSRV_DRIP,        /* 200 whose body comes a byte every 50 ms (2 s in
+                           * all): each read makes progress, the whole does
+                           * not fit the client's request timeout */
     FAULTSRV_ACTION_MAX
 };
 
@@ -57,9 +57,11 @@ struct faultsrv_step {
 
 struct faultsrv_shared; /* the counters and script the child reads */
 
-/* A fault server; zero it, then faultsrv_start() (or faultsrv_bind()). */
+/* A fault server; zero it (set IPV6 to listen on ::1 rather than
+ * 127.0.0.1), then faultsrv_start() (or faultsrv_bind()). */
 struct faultsrv {
-    int fd; /* the bound socket until the fork, then -1 */
+    int ipv6; /* set by the test before binding */
+    int fd;   /* the bound socket until the fork, then -1 */
     int port;
     char port_text[8]; /* "PORT" */
     char url[40];      /* "http://127.0.0.1:PORT" */
@@ -81,6 +83,8 @@ long faultsrv_requests(const struct faultsrv *s);
 long faultsrv_connections(const struct faultsrv *s);
 /* The X-Amz-Target of the last request read ("" before any). */
 const char *faultsrv_last_target(const struct faultsrv *s, char *buf, size_t size);
+/* The Host header of the last request (into BUF, SIZE bytes). */
+const char *faultsrv_last_host(const struct faultsrv *s, char *buf, size_t size);
 /* Stops the child and frees everything.  Returns 0 when the child was still
  * serving (it never exits on its own), -1 when it had died.  A zeroed or
  * already stopped server: 0. */

@@ -241,7 +241,8 @@ static const struct fault faults[] = {
     {"stall past the timeout", STEP(FAULTSRV_STALL), DYNAMO_ERR_TIMEOUT, 1, 0, 0, ""},
     {"body past the 32 MiB cap", STEP(FAULTSRV_HUGE), DYNAMO_ERR_BAD_RESPONSE, 0, 0, 200,
      ""},
-    {"status line not HTTP", STEP(FAULTSRV_BAD_HEAD), DYNAMO_ERR_BAD_RESPONSE, 0, 0, 0, ""},
+    {"status line not HTTP", STEP(FAULTSRV_BAD_HEAD), DYNAMO_ERR_BAD_RESPONSE, 0, 0, 0,
+     ""},
     /* Every read makes progress: only a deadline for the whole request
      * (not a timeout per read) ends it. */
     {"body dripping past the timeout", STEP(FAULTSRV_DRIP), DYNAMO_ERR_TIMEOUT, 1, 0, 200,
@@ -387,13 +388,14 @@ START_TEST(test_wire_forms)
         json_t *got = NULL;
         char *text;
 
-        ck_assert_msg(dynamo_get_item(c, "t", key, NULL, &got, &err) == 0,
-                      "form %d: %s", _i, err.text);
+        ck_assert_msg(dynamo_get_item(c, "t", key, NULL, &got, &err) == 0, "form %d: %s",
+                      _i, err.text);
         json_decref(key);
         text = json_dumps(got, JSON_SORT_KEYS | JSON_COMPACT | JSON_ENSURE_ASCII);
-        ck_assert_str_eq(text, "{\"bio\":{\"S\":\"caf\\u00E9 \\\"quoted\\\" and a line\\n"
-                               "break, then more text to cut\"},\"id\":{\"S\":\"x\"},"
-                               "\"n\":{\"N\":\"12345678901234567890123456789012345678\"}}");
+        ck_assert_str_eq(text,
+                         "{\"bio\":{\"S\":\"caf\\u00E9 \\\"quoted\\\" and a line\\n"
+                         "break, then more text to cut\"},\"id\":{\"S\":\"x\"},"
+                         "\"n\":{\"N\":\"12345678901234567890123456789012345678\"}}");
         free(text);
         json_decref(got);
     }
@@ -426,6 +428,33 @@ START_TEST(test_host_name)
     ck_assert_msg(c != NULL, "%s", err.text);
     call_ok(c, "through localhost");
     ck_assert_int_eq(faultsrv_requests(&s), 1);
+    dynamo_client_free(c);
+    stop_server(&s);
+}
+END_TEST
+
+/* An IPv6 literal: "http://[::1]:PORT" is dialled over IPv6, on one kept
+ * connection, and the Host header (signed) keeps the brackets. */
+START_TEST(test_ipv6_literal)
+{
+    struct faultsrv s = {.ipv6 = 1};
+    char host[128], want[64];
+    struct dynamo_client_config cfg = {.access_key_id = "AKIDFAULTS",
+                                       .secret_access_key = "fault-secret",
+                                       .transport = transport};
+    struct dynamo_err err = {0};
+    struct dynamo_client *c;
+
+    ck_assert_msg(faultsrv_start(&s) == 0, "fault server on ::1: %s", strerror(errno));
+    cfg.endpoint = s.url;
+    c = dynamo_client_new(&cfg, &err);
+    ck_assert_msg(c != NULL, "%s", err.text);
+    call_ok(c, "over IPv6");
+    call_ok(c, "over IPv6, kept connection");
+    ck_assert_int_eq(faultsrv_requests(&s), 2);
+    ck_assert_int_eq(faultsrv_connections(&s), 1);
+    snprintf(want, sizeof(want), "[::1]:%d", s.port);
+    ck_assert_str_eq(faultsrv_last_host(&s, host, sizeof(host)), want);
     dynamo_client_free(c);
     stop_server(&s);
 }
@@ -900,8 +929,10 @@ main(void)
         tcase_add_test(tc, test_keep_alive);
         tcase_add_test(tc, test_idle_connection_closed);
         tcase_add_test(tc, test_reset_on_reused_connection);
-        tcase_add_loop_test(tc, test_wire_forms, 0, (int)(sizeof(forms) / sizeof(forms[0])));
+        tcase_add_loop_test(tc, test_wire_forms, 0,
+                            (int)(sizeof(forms) / sizeof(forms[0])));
         tcase_add_test(tc, test_host_name);
+        tcase_add_test(tc, test_ipv6_literal);
         tcase_add_test(tc, test_proxy_from_environment);
         suite_add_tcase(s, tc);
     }
