@@ -115,7 +115,7 @@ cmd_check(struct web_app *app, struct dynamo *dynamo)
                 err.code ? err.text : "no app context");
         return 1;
     }
-    json_array_foreach(diff, i, line)
+    json_array_foreach (diff, i, line)
         fprintf(stderr, "app_skeleton: drift: %s\n", json_string_value(line));
     rc = json_array_size(diff) > 0;
     fprintf(stderr, "app_skeleton: check: %zu tables declared, %zu differences\n",

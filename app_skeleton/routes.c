@@ -271,8 +271,7 @@ reply_page(struct web_resp *resp, const json_t *items, const json_t *next,
     if (out == NULL || tail == NULL)
         goto out;
     len = (size_t)snprintf(out, cap, "{\"items\":[");
-    json_array_foreach(items, i, item)
-    {
+    json_array_foreach (items, i, item) {
         char *text = dynamo_item_to_json_text(item, &err), *grown;
         size_t n = text ? strlen(text) : 0;
 

@@ -82,8 +82,7 @@ take_chunk(const struct batch_kind *k, json_t *pending, json_t **chunk)
     *chunk = json_object();
     if (*chunk == NULL)
         return -1;
-    json_object_foreach_safe(pending, tmp, table, value)
-    {
+    json_object_foreach_safe (pending, tmp, table, value) {
         json_t *list = entries(k, value);
         size_t n = json_array_size(list), m = k->limit - taken < n ? k->limit - taken : n;
 
@@ -109,8 +108,7 @@ merge_items(const struct batch_kind *k, json_t *into, json_t *from)
     const char *table;
     json_t *value;
 
-    json_object_foreach(from, table, value)
-    {
+    json_object_foreach (from, table, value) {
         json_t *have = json_object_get(into, table);
 
         if (have == NULL) {
@@ -130,8 +128,7 @@ merge_responses(json_t *responses, json_t *answer)
     const char *table;
     json_t *items;
 
-    json_object_foreach(json_object_get(answer, "Responses"), table, items)
-    {
+    json_object_foreach (json_object_get(answer, "Responses"), table, items) {
         json_t *have = json_object_get(responses, table);
 
         if (have == NULL ? json_object_set(responses, table, items)
@@ -179,8 +176,10 @@ valid_items(const struct batch_kind *k, const json_t *items, struct dynamo_err *
 
     if (!json_is_object(items))
         goto bad;
-    json_object_foreach((json_t *)items, table,
-                        value) if (!json_is_array(entries(k, value))) goto bad;
+    json_object_foreach ((json_t *)items, table, value) {
+        if (!json_is_array(entries(k, value)))
+            goto bad;
+    }
     return 1;
 bad:
     dynamop_err_set(err, DYNAMO_ERR_INVALID,

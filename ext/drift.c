@@ -32,17 +32,28 @@ add(json_t *out, const char *table, const char *fmt, ...)
     return json_array_append_new(out, json_string(msg));
 }
 
+/* 1 if V is the string S.  A field missing from an answer (or of the
+ * wrong type) matches nothing, rather than reaching strcmp as NULL. */
+static int
+str_is(const json_t *v, const char *s)
+{
+    return json_is_string(v) && strcmp(json_string_value(v), s) == 0;
+}
+
 /* The live type ('S', 'N', 'B' or '?') of attribute NAME. */
 static char
 live_type(const json_t *desc, const char *name)
 {
+    const char *type;
     size_t i;
     json_t *def;
 
-    json_array_foreach(
-        json_object_get(desc, "AttributeDefinitions"), i,
-        def) if (strcmp(json_string_value(json_object_get(def, "AttributeName")), name) ==
-                 0) return json_string_value(json_object_get(def, "AttributeType"))[0];
+    json_array_foreach (json_object_get(desc, "AttributeDefinitions"), i, def) {
+        if (str_is(json_object_get(def, "AttributeName"), name)) {
+            type = json_string_value(json_object_get(def, "AttributeType"));
+            return type != NULL && type[0] != '\0' ? type[0] : '?';
+        }
+    }
     return '?';
 }
 
@@ -53,10 +64,10 @@ live_key(const json_t *key_schema, const char *kind)
     size_t i;
     json_t *k;
 
-    json_array_foreach(
-        key_schema, i,
-        k) if (strcmp(json_string_value(json_object_get(k, "KeyType")), kind) ==
-               0) return json_string_value(json_object_get(k, "AttributeName"));
+    json_array_foreach (key_schema, i, k) {
+        if (str_is(json_object_get(k, "KeyType"), kind))
+            return json_string_value(json_object_get(k, "AttributeName"));
+    }
     return NULL;
 }
 
@@ -120,15 +131,14 @@ live_index(const json_t *desc, const char *name, int *local)
     size_t i;
     json_t *ix;
 
-    for (int l = 0; l < 2; l++)
-        json_array_foreach(
-            json_object_get(desc, lists[l]), i,
-            ix) if (strcmp(json_string_value(json_object_get(ix, "IndexName")), name) ==
-                    0)
-        {
-            *local = l;
-            return ix;
+    for (int l = 0; l < 2; l++) {
+        json_array_foreach (json_object_get(desc, lists[l]), i, ix) {
+            if (str_is(json_object_get(ix, "IndexName"), name)) {
+                *local = l;
+                return ix;
+            }
         }
+    }
     return NULL;
 }
 
@@ -168,15 +178,15 @@ extra_indexes(json_t *out, const struct dynamop_table_decl *t, const json_t *des
     json_t *ix;
     int rc = 0;
 
-    for (int l = 0; l < 2; l++)
-        json_array_foreach(json_object_get(desc, lists[l]), i, ix)
-        {
+    for (int l = 0; l < 2; l++) {
+        json_array_foreach (json_object_get(desc, lists[l]), i, ix) {
             const char *name = json_string_value(json_object_get(ix, "IndexName"));
 
             if (name != NULL && dynamop_table_find_index(t, name) == NULL)
                 rc |=
                     add(out, t->name, "index %s: on the live table, not declared", name);
         }
+    }
     return rc;
 }
 

@@ -22,7 +22,10 @@ name_listed(const json_t *names, const char *name)
     size_t i;
     json_t *v;
 
-    json_array_foreach(names, i, v) if (strcmp(json_string_value(v), name) == 0) return 1;
+    json_array_foreach (names, i, v) {
+        if (json_is_string(v) && strcmp(json_string_value(v), name) == 0)
+            return 1;
+    }
     return 0;
 }
 

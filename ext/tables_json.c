@@ -64,8 +64,7 @@ add_definition(json_t *defs, const struct dynamop_key *key)
 
     if (key->name == NULL)
         return 0;
-    json_array_foreach(defs, i, def)
-    {
+    json_array_foreach (defs, i, def) {
         const char *name = json_string_value(json_object_get(def, "AttributeName"));
 
         if (name != NULL && strcmp(name, key->name) == 0)

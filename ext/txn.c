@@ -75,8 +75,7 @@ get_items(json_t *resp)
     json_t *out = json_array(), *r;
     size_t i;
 
-    json_array_foreach(json_object_get(resp, "Responses"), i, r)
-    {
+    json_array_foreach (json_object_get(resp, "Responses"), i, r) {
         json_t *item = json_object_get(r, "Item");
 
         if (out == NULL || json_array_append(out, item ? item : json_null()) != 0) {
