@@ -5,8 +5,10 @@
  * DescribeTimeToLive answers in, a list of human-readable differences out.
  * dynamo_check_tables() fetches the answers for every declared table.
  * Compared: key schema and attribute types, billing mode and capacity,
- * indexes (kind, keys, projection), stream, TTL.  Tags and SSE are not
- * (tags need another call per table and SSE has no declared "off").
+ * indexes (kind, keys, projection), stream, TTL, deletion protection, and
+ * SSE (except on DynamoDB Local, which ignores it).  Not tags: reading them
+ * is another call per table (ListTagsOfResource), which DynamoDB Local
+ * refuses ("Tagging is not currently supported").
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -225,6 +227,48 @@ ttl_drift(json_t *out, const struct dynamop_table_decl *t, const json_t *ttl)
     return 0;
 }
 
+/* 1 if DESC is DynamoDB Local's: its table ARNs name the region "ddblocal"
+ * (arn:aws:dynamodb:ddblocal:000000000000:table/NAME), whatever region the
+ * client signs for. */
+static int
+is_local(const json_t *desc)
+{
+    const char *arn = json_string_value(json_object_get(desc, "TableArn"));
+
+    return arn != NULL && strstr(arn, ":ddblocal:") != NULL;
+}
+
+/* sse = true asks for a KMS key; false (DynamoDB's default, an AWS owned
+ * key) shows as no SSEDescription, or one being turned off.  DynamoDB Local
+ * accepts SSESpecification and ignores it: never compared there, where
+ * every sse = true table would otherwise differ. */
+static int
+sse_drift(json_t *out, const struct dynamop_table_decl *t, const json_t *desc)
+{
+    const json_t *status =
+        json_object_get(json_object_get(desc, "SSEDescription"), "Status");
+    int on = str_is(status, "ENABLED") || str_is(status, "ENABLING") ||
+             str_is(status, "UPDATING");
+
+    if (t->sse == -1 || is_local(desc) || on == t->sse)
+        return 0;
+    return add(out, t->name, "sse: %s declared, live table %s", t->sse ? "true" : "false",
+               on ? "uses a KMS key" : "uses DynamoDB's default (AWS owned) key");
+}
+
+/* DeletionProtectionEnabled is absent from tables that never had it. */
+static int
+deletion_protection_drift(json_t *out, const struct dynamop_table_decl *t,
+                          const json_t *desc)
+{
+    int on = json_is_true(json_object_get(desc, "DeletionProtectionEnabled"));
+
+    if (t->deletion_protection == -1 || on == t->deletion_protection)
+        return 0;
+    return add(out, t->name, "deletion protection: %s declared, live table has it %s",
+               t->deletion_protection ? "true" : "false", on ? "on" : "off");
+}
+
 int
 dynamop_table_key_drift(const struct dynamop_table_decl *t, const json_t *desc,
                         json_t *out)
@@ -247,6 +291,8 @@ dynamop_table_drift(const struct dynamop_table_decl *t, const json_t *desc,
     rc |= extra_indexes(out, t, desc);
     rc |= stream_drift(out, t, desc);
     rc |= ttl_drift(out, t, ttl);
+    rc |= sse_drift(out, t, desc);
+    rc |= deletion_protection_drift(out, t, desc);
     return rc ? -1 : 0;
 }
 

@@ -25,10 +25,10 @@ static void
 make_table(struct dynamo_client *c, const char *name)
 {
     struct dynamo_err err = {0};
-    json_t *req = json_pack("{s:s, s:[{s:s, s:s}], s:[{s:s, s:s}], s:s}", "TableName", name,
-                            "AttributeDefinitions", "AttributeName", "id", "AttributeType",
-                            "S", "KeySchema", "AttributeName", "id", "KeyType", "HASH",
-                            "BillingMode", "PAY_PER_REQUEST");
+    json_t *req = json_pack("{s:s, s:[{s:s, s:s}], s:[{s:s, s:s}], s:s}", "TableName",
+                            name, "AttributeDefinitions", "AttributeName", "id",
+                            "AttributeType", "S", "KeySchema", "AttributeName", "id",
+                            "KeyType", "HASH", "BillingMode", "PAY_PER_REQUEST");
 
     ck_assert_msg(dynamo_create_table(c, req, &err) == 0, "CreateTable: %s", err.text);
     json_decref(req);
@@ -40,9 +40,10 @@ START_TEST(test_client_item_round_trip)
     struct dynamo_client *c = new_client();
     struct dynamo_err err = {0};
     char name[64];
-    const char *text = "{\"id\":\"alice\",\"n\":12345678901234567890123456789012345678,"
-                       "\"r\":-1.50E-7,\"ok\":true,\"none\":null,\"l\":[\"x\",{\"y\":[]}],"
-                       "\"s\":\"tab\\t \\\"q\\\" \\\\ \\/ caf\\u00e9 \\ud83d\\ude00 \\u0001\"}";
+    const char *text =
+        "{\"id\":\"alice\",\"n\":12345678901234567890123456789012345678,"
+        "\"r\":-1.50E-7,\"ok\":true,\"none\":null,\"l\":[\"x\",{\"y\":[]}],"
+        "\"s\":\"tab\\t \\\"q\\\" \\\\ \\/ caf\\u00e9 \\ud83d\\ude00 \\u0001\"}";
     json_t *item = dynamo_item_from_json_text(text, strlen(text), &err), *got = NULL;
     json_t *key = json_pack("{s:{s:s}}", "id", "S", "alice");
     char *back, *plain = NULL;
@@ -51,8 +52,10 @@ START_TEST(test_client_item_round_trip)
     ck_assert_msg(item != NULL, "%s", err.text);
     tu_unique("it-items", name, sizeof(name));
     make_table(c, name);
-    ck_assert_msg(dynamo_put_item(c, name, item, NULL, NULL, &err) == 0, "put: %s", err.text);
-    ck_assert_msg(dynamo_get_item(c, name, key, NULL, &got, &err) == 0, "get: %s", err.text);
+    ck_assert_msg(dynamo_put_item(c, name, item, NULL, NULL, &err) == 0, "put: %s",
+                  err.text);
+    ck_assert_msg(dynamo_get_item(c, name, key, NULL, &got, &err) == 0, "get: %s",
+                  err.text);
     ck_assert_ptr_nonnull(got);
     /* DynamoDB stores numbers by value and answers in plain decimal
      * ("-1.50E-7" comes back as "-0.00000015"); every digit must survive. */
@@ -142,14 +145,17 @@ START_TEST(test_client_update_delete_and_pages)
     add.values = values;
     for (int i = 0; i < 3; i++) {
         json_decref(attrs);
-        ck_assert_msg(dynamo_update_item(c, name, key, "ADD n :one", &add, &attrs, &err) == 0,
-                      "update: %s", err.text);
+        ck_assert_msg(
+            dynamo_update_item(c, name, key, "ADD n :one", &add, &attrs, &err) == 0,
+            "update: %s", err.text);
     }
-    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(attrs, "n"), "N")), "3");
-    ck_assert_int_eq(dynamo_delete_item(c, name, key, &(struct dynamo_item_opts){
-                                                          .return_values = "ALL_OLD"},
-                                        &old, &err),
-                     0);
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(attrs, "n"), "N")),
+                     "3");
+    ck_assert_int_eq(
+        dynamo_delete_item(c, name, key,
+                           &(struct dynamo_item_opts){.return_values = "ALL_OLD"}, &old,
+                           &err),
+        0);
     ck_assert_ptr_nonnull(old);
     json_decref(old);
     ck_assert_int_eq(dynamo_delete_item(c, name, key, NULL, &old, &err), 0);
@@ -207,11 +213,12 @@ batch_items(const char *table, int n, const char *kind)
     for (int i = 0; i < n; i++) {
         snprintf(id, sizeof(id), "batch-%04d", i);
         if (strcmp(kind, "put") == 0)
-            json_array_append_new(list, json_pack("{s:{s:{s:{s:s}, s:{s:s}}}}", "PutRequest",
-                                                  "Item", "id", "S", id, "n", "N", "7"));
+            json_array_append_new(list,
+                                  json_pack("{s:{s:{s:{s:s}, s:{s:s}}}}", "PutRequest",
+                                            "Item", "id", "S", id, "n", "N", "7"));
         else if (strcmp(kind, "delete") == 0)
-            json_array_append_new(list, json_pack("{s:{s:{s:{s:s}}}}", "DeleteRequest", "Key",
-                                                  "id", "S", id));
+            json_array_append_new(list, json_pack("{s:{s:{s:{s:s}}}}", "DeleteRequest",
+                                                  "Key", "id", "S", id));
         else
             json_array_append_new(list, json_pack("{s:{s:s}}", "id", "S", id));
     }
@@ -236,7 +243,8 @@ START_TEST(test_client_batches)
     json_decref(items);
     /* 130 keys: two BatchGetItem calls of at most 100; every item back. */
     items = batch_items(name, 130, "get");
-    ck_assert_msg(dynamo_batch_get(c, items, &resp, &left, &err) == 0, "get: %s", err.text);
+    ck_assert_msg(dynamo_batch_get(c, items, &resp, &left, &err) == 0, "get: %s",
+                  err.text);
     ck_assert_int_eq(json_array_size(json_object_get(resp, name)), 130);
     json_decref(resp);
     json_decref(items);
@@ -291,7 +299,8 @@ START_TEST(test_client_nul_batches_and_pages)
     ck_assert_msg(dynamo_batch_write(c, items, NULL, &err) == 0, "write: %s", err.text);
     json_decref(items);
     items = json_pack("{s:{s:o, s:b}}", name, "Keys", keys, "ConsistentRead", 1);
-    ck_assert_msg(dynamo_batch_get(c, items, &resp, NULL, &err) == 0, "get: %s", err.text);
+    ck_assert_msg(dynamo_batch_get(c, items, &resp, NULL, &err) == 0, "get: %s",
+                  err.text);
     json_decref(items);
     ck_assert_int_eq(json_array_size(json_object_get(resp, name)), 3);
     item = json_array_get(json_object_get(resp, name), 0);
@@ -319,9 +328,10 @@ START_TEST(test_client_nul_batches_and_pages)
     ck_assert_int_eq(seen, 3);
     dynamo_pager_free(pager);
     /* An error answer that echoes such an item keeps its __type. */
-    items = json_pack("{s:s, s:{s:{s:s%}}, s:s, s:s}", "TableName", name, "Item", "id", "S",
-                      id, (size_t)4, "ConditionExpression", "attribute_not_exists(id)",
-                      "ReturnValuesOnConditionCheckFailure", "ALL_OLD");
+    items =
+        json_pack("{s:s, s:{s:{s:s%}}, s:s, s:s}", "TableName", name, "Item", "id", "S",
+                  id, (size_t)4, "ConditionExpression", "attribute_not_exists(id)",
+                  "ReturnValuesOnConditionCheckFailure", "ALL_OLD");
     ck_assert_ptr_null(dynamo_call(c, "PutItem", items, &err));
     ck_assert_msg(err.code == DYNAMO_ERR_CONDITION_FAILED, "%s", err.text);
     ck_assert_str_eq(err.type, "ConditionalCheckFailedException");
@@ -341,11 +351,12 @@ START_TEST(test_client_transactions)
 
     tu_unique("it-txn", name, sizeof(name));
     make_table(c, name);
-    actions = json_pack("[{s:{s:s, s:{s:{s:s}}}}, {s:{s:s, s:{s:{s:s}}}}]", "Put", "TableName",
-                        name, "Item", "id", "S", "a", "Put", "TableName", name, "Item", "id",
-                        "S", "b");
+    actions = json_pack("[{s:{s:s, s:{s:{s:s}}}}, {s:{s:s, s:{s:{s:s}}}}]", "Put",
+                        "TableName", name, "Item", "id", "S", "a", "Put", "TableName",
+                        name, "Item", "id", "S", "b");
     /* Idempotency tokens live 10 minutes server-side: make this one unique. */
-    ck_assert_msg(dynamo_transact_write(c, actions, tu_unique("token", token, sizeof(token)),
+    ck_assert_msg(dynamo_transact_write(c, actions,
+                                        tu_unique("token", token, sizeof(token)),
                                         &reasons, &err) == 0,
                   "%s", err.text);
     ck_assert_ptr_null(reasons);
@@ -354,22 +365,23 @@ START_TEST(test_client_transactions)
      * cancelled, with one reason per action. */
     actions = json_pack("[{s:{s:s, s:{s:{s:s}}, s:s}}, {s:{s:s, s:{s:{s:s}}}}]",
                         "ConditionCheck", "TableName", name, "Key", "id", "S", "a",
-                        "ConditionExpression", "attribute_not_exists(id)", "Put", "TableName",
-                        name, "Item", "id", "S", "c");
+                        "ConditionExpression", "attribute_not_exists(id)", "Put",
+                        "TableName", name, "Item", "id", "S", "c");
     ck_assert_int_eq(dynamo_transact_write(c, actions, NULL, &reasons, &err), -1);
     ck_assert_int_eq(err.code, DYNAMO_ERR_TXN_CANCELLED);
     ck_assert_str_eq(err.type, "TransactionCanceledException");
     ck_assert_int_eq(json_array_size(reasons), 2);
-    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(reasons, 0), "Code")),
-                     "ConditionalCheckFailed");
-    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(reasons, 1), "Code")),
-                     "None");
+    ck_assert_str_eq(
+        json_string_value(json_object_get(json_array_get(reasons, 0), "Code")),
+        "ConditionalCheckFailed");
+    ck_assert_str_eq(
+        json_string_value(json_object_get(json_array_get(reasons, 1), "Code")), "None");
     json_decref(reasons);
     json_decref(actions);
     memset(&err, 0, sizeof(err));
-    gets = json_pack("[{s:{s:s, s:{s:{s:s}}}}, {s:{s:s, s:{s:{s:s}}}}]", "Get", "TableName",
-                     name, "Key", "id", "S", "b", "Get", "TableName", name, "Key", "id", "S",
-                     "c");
+    gets = json_pack("[{s:{s:s, s:{s:{s:s}}}}, {s:{s:s, s:{s:{s:s}}}}]", "Get",
+                     "TableName", name, "Key", "id", "S", "b", "Get", "TableName", name,
+                     "Key", "id", "S", "c");
     ck_assert_msg(dynamo_transact_get(c, gets, &items, NULL, &err) == 0, "%s", err.text);
     ck_assert_int_eq(json_array_size(items), 2);
     ck_assert_str_eq(json_string_value(json_object_get(
@@ -397,13 +409,14 @@ START_TEST(test_client_segments_and_ttl)
     ck_assert_int_eq(dynamo_batch_write(c, items, NULL, &err), 0);
     json_decref(items);
     for (int seg = 0; seg < 3; seg++) {
-        json_t *scan = json_pack("{s:s, s:i, s:i, s:i}", "TableName", name, "Segment", seg,
-                                 "TotalSegments", 3, "Limit", 7);
+        json_t *scan = json_pack("{s:s, s:i, s:i, s:i}", "TableName", name, "Segment",
+                                 seg, "TotalSegments", 3, "Limit", 7);
         struct dynamo_pager *p = dynamo_pager_new(c, "Scan", scan, &err);
         const json_t *item;
 
         while ((item = dynamo_pager_next(p, &err)) != NULL) {
-            const char *id = json_string_value(json_object_get(json_object_get(item, "id"), "S"));
+            const char *id =
+                json_string_value(json_object_get(json_object_get(item, "id"), "S"));
 
             ck_assert_msg(json_object_get(seen, id) == NULL, "%s seen twice", id);
             json_object_set_new(seen, id, json_true());
@@ -417,7 +430,8 @@ START_TEST(test_client_segments_and_ttl)
 
     ck_assert_msg(dynamo_update_ttl(c, name, "expires_at", 1, &err) == 0, "%s", err.text);
     ck_assert_int_eq(dynamo_describe_ttl(c, name, &ttl, &err), 0);
-    ck_assert_str_eq(json_string_value(json_object_get(ttl, "AttributeName")), "expires_at");
+    ck_assert_str_eq(json_string_value(json_object_get(ttl, "AttributeName")),
+                     "expires_at");
     json_decref(ttl);
     ck_assert_int_eq(dynamo_delete_table(c, name, NULL), 0);
     dynamo_client_free(c);
@@ -463,9 +477,10 @@ new_app(const char *tables_file, const char *prefix, struct dynamo **d)
     return app;
 }
 
-static const char tables_text[] = "[table users]\nhash_key = username S\n\n"
-                                  "[table events]\nhash_key = user_id S\nrange_key = ts N\n"
-                                  "ttl_attribute = expires_at\n";
+static const char tables_text[] =
+    "[table users]\nhash_key = username S\n\n"
+    "[table events]\nhash_key = user_id S\nrange_key = ts N\n"
+    "ttl_attribute = expires_at\n";
 
 START_TEST(test_extension_create_all)
 {
@@ -488,9 +503,11 @@ START_TEST(test_extension_create_all)
         struct dynamo_table *users, *events;
         json_t *desc = NULL, *item, *got = NULL;
 
-        ck_assert_msg(dynamo_create_all(d, ctx, 1, &err) == 0, "create_all: %s", err.text);
+        ck_assert_msg(dynamo_create_all(d, ctx, 1, &err) == 0, "create_all: %s",
+                      err.text);
         /* Again: existing tables are skipped. */
-        ck_assert_msg(dynamo_create_all(d, ctx, 1, &err) == 0, "create_all: %s", err.text);
+        ck_assert_msg(dynamo_create_all(d, ctx, 1, &err) == 0, "create_all: %s",
+                      err.text);
         users = dynamo_table(d, ctx, "users", &err);
         events = dynamo_table_at(d, ctx, 1, &err);
         ck_assert_ptr_nonnull(users);
@@ -500,17 +517,21 @@ START_TEST(test_extension_create_all)
         ck_assert_int_eq(err.code, DYNAMO_ERR_UNKNOWN_TABLE);
         memset(&err, 0, sizeof(err));
         ck_assert_int_eq(dynamo_describe_table(dynamo_table_client(events),
-                                               dynamo_table_full_name(events), &desc, &err),
+                                               dynamo_table_full_name(events), &desc,
+                                               &err),
                          0);
-        ck_assert_str_eq(json_string_value(json_object_get(desc, "TableStatus")), "ACTIVE");
+        ck_assert_str_eq(json_string_value(json_object_get(desc, "TableStatus")),
+                         "ACTIVE");
         ck_assert_int_eq(json_array_size(json_object_get(desc, "KeySchema")), 2);
         json_decref(desc);
-        item = json_pack("{s:{s:s}, s:{s:s}}", "username", "S", "bob", "email", "S", "b@x");
+        item =
+            json_pack("{s:{s:s}, s:{s:s}}", "username", "S", "bob", "email", "S", "b@x");
         ck_assert_int_eq(dynamo_table_put(users, item, NULL, NULL, &err), 0);
         json_object_del(item, "email");
         ck_assert_int_eq(dynamo_table_get(users, item, NULL, &got, &err), 0);
-        ck_assert_str_eq(json_string_value(json_object_get(json_object_get(got, "email"), "S")),
-                         "b@x");
+        ck_assert_str_eq(
+            json_string_value(json_object_get(json_object_get(got, "email"), "S")),
+            "b@x");
         json_decref(got);
         json_decref(item);
         /* Both tables share the context's one connection. */
@@ -518,7 +539,8 @@ START_TEST(test_extension_create_all)
         ck_assert_int_eq(dynamo_client_connections(dynamo_connection(d, ctx, &err)), 1);
         ck_assert_msg(dynamo_destroy_all(d, ctx, 1, &err) == 0, "destroy: %s", err.text);
         ck_assert_int_eq(dynamo_describe_table(dynamo_table_client(users),
-                                               dynamo_table_full_name(users), &desc, &err),
+                                               dynamo_table_full_name(users), &desc,
+                                               &err),
                          -1);
         ck_assert_int_eq(err.code, DYNAMO_ERR_NOT_FOUND);
         ran = 1;
@@ -546,10 +568,29 @@ temp_file(const char *text, char *path)
 static const char full_text[] =
     "[table events]\nhash_key = user_id S\nrange_key = ts N\n"
     "ttl_attribute = expires_at\nstream = NEW_AND_OLD_IMAGES\n"
+    "sse = true\ndeletion_protection = false\n"
     "[index events.by_type]\ntype = global\nhash_key = type S\nrange_key = ts N\n"
     "[index events.by_title]\nhash_key = title S\nprojection = KEYS_ONLY\n"
     "[index events.by_kind]\ntype = local\nhash_key = user_id S\nrange_key = kind S\n"
     "projection = INCLUDE\nproject = title body\n";
+
+/* Sets the live table T's DeletionProtectionEnabled to ON, behind the
+ * app's back. */
+static void
+set_deletion_protection(struct dynamo_table *t, int on)
+{
+    struct dynamo_err err = {0};
+    json_t *req = json_pack("{s:s, s:b}", "TableName", dynamo_table_full_name(t),
+                            "DeletionProtectionEnabled", on);
+    json_t *resp = dynamo_call(dynamo_table_client(t), "UpdateTable", req, &err);
+
+    ck_assert_msg(resp != NULL, "UpdateTable: %s", err.text);
+    json_decref(resp);
+    json_decref(req);
+    ck_assert_int_eq(dynamo_wait_table(dynamo_table_client(t), dynamo_table_full_name(t),
+                                       1, 30000, &err),
+                     0);
+}
 
 /* Two GSIs, an LSI, TTL and a stream are created as declared; drift shows
  * once the live table is changed behind the app's back. */
@@ -569,15 +610,20 @@ START_TEST(test_extension_full_table_and_drift)
         struct dynamo_table *t;
         json_t *desc = NULL, *diff = NULL, *req, *resp;
 
-        ck_assert_msg(dynamo_create_all(d, ctx, 1, &err) == 0, "create_all: %s", err.text);
+        ck_assert_msg(dynamo_create_all(d, ctx, 1, &err) == 0, "create_all: %s",
+                      err.text);
         t = dynamo_table(d, ctx, "events", &err);
         ck_assert_int_eq(dynamo_describe_table(dynamo_table_client(t),
-                                               dynamo_table_full_name(t), &desc, &err), 0);
-        ck_assert_int_eq(json_array_size(json_object_get(desc, "GlobalSecondaryIndexes")), 2);
-        ck_assert_int_eq(json_array_size(json_object_get(desc, "LocalSecondaryIndexes")), 1);
-        ck_assert_str_eq(json_string_value(json_object_get(
-                             json_object_get(desc, "StreamSpecification"), "StreamViewType")),
-                         "NEW_AND_OLD_IMAGES");
+                                               dynamo_table_full_name(t), &desc, &err),
+                         0);
+        ck_assert_int_eq(json_array_size(json_object_get(desc, "GlobalSecondaryIndexes")),
+                         2);
+        ck_assert_int_eq(json_array_size(json_object_get(desc, "LocalSecondaryIndexes")),
+                         1);
+        ck_assert_str_eq(
+            json_string_value(json_object_get(
+                json_object_get(desc, "StreamSpecification"), "StreamViewType")),
+            "NEW_AND_OLD_IMAGES");
         json_decref(desc);
         ck_assert_msg(dynamo_check_tables(d, ctx, &diff, &err) == 0, "%s", err.text);
         ck_assert_msg(json_array_size(diff) == 0, "unexpected drift: %s",
@@ -591,13 +637,26 @@ START_TEST(test_extension_full_table_and_drift)
         ck_assert_msg(resp != NULL, "UpdateTable: %s", err.text);
         json_decref(resp);
         json_decref(req);
-        ck_assert_int_eq(dynamo_wait_table(dynamo_table_client(t), dynamo_table_full_name(t),
-                                           1, 30000, &err), 0);
+        ck_assert_int_eq(dynamo_wait_table(dynamo_table_client(t),
+                                           dynamo_table_full_name(t), 1, 30000, &err),
+                         0);
         ck_assert_int_eq(dynamo_check_tables(d, ctx, &diff, &err), 0);
         ck_assert_int_eq(json_array_size(diff), 1);
-        ck_assert_msg(strstr(json_string_value(json_array_get(diff, 0)), "stream") != NULL,
+        ck_assert_msg(strstr(json_string_value(json_array_get(diff, 0)), "stream") !=
+                          NULL,
                       "%s", json_string_value(json_array_get(diff, 0)));
         json_decref(diff);
+
+        /* Deletion protection turned on (DynamoDB Local reports it; SSE,
+         * which it ignores, is not compared there). */
+        set_deletion_protection(t, 1);
+        ck_assert_int_eq(dynamo_check_tables(d, ctx, &diff, &err), 0);
+        ck_assert_int_eq(json_array_size(diff), 2);
+        ck_assert_str_eq(
+            json_string_value(json_array_get(diff, 1)),
+            "events: deletion protection: false declared, live table has it on");
+        json_decref(diff);
+        set_deletion_protection(t, 0);
         ck_assert_int_eq(dynamo_destroy_all(d, ctx, 1, &err), 0);
         ran = 1;
     }
@@ -669,8 +728,8 @@ START_TEST(test_extension_config_errors)
 
     setenv("AWS_SECRET_ACCESS_KEY", "s", 1);
     app = web_app_new("config", &werr);
-    web_config_set(app, "DYNAMO_TABLES_FILE", "tests/data/tables/bad/missing_equals/input",
-                   &werr);
+    web_config_set(app, "DYNAMO_TABLES_FILE",
+                   "tests/data/tables/bad/missing_equals/input", &werr);
     memset(&err, 0, sizeof(err));
     ck_assert_ptr_null(dynamo_new(app, &err));
     ck_assert_int_eq(err.code, DYNAMO_ERR_TABLES_FILE);
