@@ -64,29 +64,6 @@ in_list(const char *type, const char *const *list, size_t n)
 
 #define IN_LIST(type, list) in_list((type), (list), sizeof(list) / sizeof((list)[0]))
 
-uint32_t
-dynamop_crc32(const void *data, size_t len)
-{
-    static uint32_t table[256];
-    static int ready; /* benign race: every thread computes the same table */
-    const unsigned char *p = data;
-    uint32_t crc = 0xffffffffu;
-
-    if (!ready) {
-        for (uint32_t i = 0; i < 256; i++) {
-            uint32_t c = i;
-
-            for (int k = 0; k < 8; k++)
-                c = (c & 1) ? 0xedb88320u ^ (c >> 1) : c >> 1;
-            table[i] = c;
-        }
-        ready = 1;
-    }
-    for (size_t i = 0; i < len; i++)
-        crc = table[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
-    return crc ^ 0xffffffffu;
-}
-
 json_t *
 dynamop_decode_body(const char *body, size_t len, struct dynamo_err *err)
 {

@@ -18,7 +18,7 @@ enum dynamop_retry {
     DYNAMOP_RETRY_TRANSIENT, /* 5xx, reset, timeout, bad CRC: retry with backoff */
 };
 
-/* CRC-32 (IEEE 802.3), as DynamoDB's x-amz-crc32 header. */
+/* CRC-32 (IEEE 802.3), as DynamoDB's x-amz-crc32 header (crc32.c). */
 uint32_t dynamop_crc32(const void *data, size_t len);
 
 /* Parses a 200 answer's body (dynamop_json_parse: strict, duplicate keys
