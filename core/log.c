@@ -225,22 +225,27 @@ format_line(char *line, enum web_log_level level, const char *fmt, va_list ap)
     return append_escaped(line, len + 2, msg, (size_t)n >= sizeof(msg));
 }
 
-void
-web_log(const struct web_app *app, enum web_log_level level, const char *fmt, ...)
+/* Formats and writes one line at LEVEL; BATCHED (an access line) goes to
+ * the thread's batch when it has one, any other line out at once, after
+ * the thread's pending access lines. */
+static void
+log_line(const struct web_app *app, enum web_log_level level, int batched,
+         const char *fmt, va_list ap)
 {
     char line[LINE_MAX_BYTES];
-    va_list ap;
     size_t len;
 
     if ((int)level < 0 || level >= WEB_LOG_MAX)
         level = WEB_LOG_ERROR;
     if (!webp_log_enabled(app, level) || fmt == NULL)
         return;
-    va_start(ap, fmt);
     len = format_line(line, level, fmt, ap);
-    va_end(ap);
     if (len == 0)
         return;
+    if (batched && thread_batch != NULL) {
+        batch_add(thread_batch, line, len);
+        return;
+    }
     /* This thread's access lines came first: they go out first. */
     batch_flush(thread_batch);
     /* stderr is unbuffered: one fwrite is one write(2) of the whole line. */
@@ -248,21 +253,21 @@ web_log(const struct web_app *app, enum web_log_level level, const char *fmt, ..
 }
 
 void
+web_log(const struct web_app *app, enum web_log_level level, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    log_line(app, level, 0, fmt, ap);
+    va_end(ap);
+}
+
+void
 webp_log_access(const struct web_app *app, const char *fmt, ...)
 {
-    char line[LINE_MAX_BYTES];
     va_list ap;
-    size_t len;
 
-    if (!webp_log_enabled(app, WEB_LOG_INFO))
-        return;
     va_start(ap, fmt);
-    len = format_line(line, WEB_LOG_INFO, fmt, ap);
+    log_line(app, WEB_LOG_INFO, 1, fmt, ap);
     va_end(ap);
-    if (len == 0)
-        return;
-    if (thread_batch != NULL)
-        batch_add(thread_batch, line, len);
-    else
-        fwrite(line, 1, len, stderr);
 }
