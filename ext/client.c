@@ -343,6 +343,7 @@ sign(struct dynamo_client *c, const char *operation, const char *body, size_t le
     creds.access_key_id = c->creds.access_key_id;
     creds.secret_access_key = c->creds.secret_access_key;
     creds.session_token = c->creds.session_token;
+    creds.generation = c->creds.generation;
     token = c->creds.session_token;
     if (token == NULL && c->token_hdr != NULL) {
         /* Credentials without a token now: the old one goes. */
