@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "http_parse.h"
+#include "internal.h"
 
 /* A Content-Length past this is not an answer DynamoDB gives; refusing it
  * here keeps the arithmetic below far from overflow. */
@@ -26,14 +27,6 @@ dynamop_http_head_len(const char *buf, size_t len)
         p++;
     }
     return 0;
-}
-
-static int
-is_tchar(unsigned char ch)
-{
-    /* RFC 9110 section 5.6.2: token characters. */
-    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-           (ch >= '0' && ch <= '9') || (ch != 0 && strchr("!#$%&'*+-.^_`|~", ch) != NULL);
 }
 
 static int
@@ -231,7 +224,7 @@ dynamop_http_parse_head(const char *buf, size_t head_len, struct dynamop_http_he
             *why = "bare CR in the head";
             return -1;
         }
-        for (colon = p; colon < eol && is_tchar((unsigned char)*colon); colon++)
+        for (colon = p; colon < eol && dynamop_is_tchar((unsigned char)*colon); colon++)
             ;
         /* No blank before the colon, no folded lines (section 5.1, 5.2). */
         if (colon == p || colon == eol || *colon != ':') {

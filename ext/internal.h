@@ -9,6 +9,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "dynamo_client.h"
 #include "sigv4.h"
@@ -35,6 +36,21 @@ long dynamop_alloc_fail_at(long n);
  * curl_global_init, once per process for every handle the library makes
  * (older libcurls' is not thread-safe, so one pthread_once guards it). */
 void dynamop_curl_global_init(void);
+
+/* ---- characters ---------------------------------------------------------
+ * ASCII and locale-free on purpose: <ctype.h> follows the locale. */
+
+/* RFC 9110 section 5.6.2: tchar, the bytes of a method, header name or
+ * token.  A bit per ASCII byte (alphanumerics and !#$%&'*+-.^_`|~): header
+ * names are checked on every call, and strchr() over the symbols cost a
+ * call for each '-' in them. */
+static inline int
+dynamop_is_tchar(unsigned char c)
+{
+    static const uint32_t bits[4] = {0x00000000, 0x03ff6cfa, 0xc7fffffe, 0x57ffffff};
+
+    return c < 128 && (bits[c >> 5] >> (c & 31) & 1);
+}
 
 /* ---- UTF-8 -------------------------------------------------------------- */
 
