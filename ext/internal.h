@@ -47,9 +47,10 @@ void dynamop_curl_global_init(void);
 static inline int
 dynamop_is_tchar(unsigned char c)
 {
-    static const uint32_t bits[4] = {0x00000000, 0x03ff6cfa, 0xc7fffffe, 0x57ffffff};
+    /* Eight words, the last four zero: no separate test for bytes >= 128. */
+    static const uint32_t bits[8] = {0x00000000, 0x03ff6cfa, 0xc7fffffe, 0x57ffffff};
 
-    return c < 128 && (bits[c >> 5] >> (c & 31) & 1);
+    return bits[c >> 5] >> (c & 31) & 1;
 }
 
 /* ---- UTF-8 -------------------------------------------------------------- */

@@ -617,13 +617,12 @@ add_headers(struct sbuf *b, const struct dynamop_sigv4_request *req, size_t *off
 static int
 check_token(const char *s, size_t max)
 {
-    size_t n = 0;
+    const char *p = s;
 
-    for (; s[n] != '\0'; n++) {
-        if (!dynamop_is_tchar((unsigned char)s[n]))
-            return -1;
-    }
-    return n > 0 && n <= max ? 0 : -1;
+    /* NUL is no tchar: one test per byte finds both the end and a bad byte. */
+    while (dynamop_is_tchar((unsigned char)*p))
+        p++;
+    return *p == '\0' && p > s && (size_t)(p - s) <= max ? 0 : -1;
 }
 
 /* Control bytes other than blanks would be smuggled into the header block. */
@@ -870,9 +869,9 @@ dynamop_sigv4_canonical_request(const struct dynamop_sigv4_request *req, char **
 static int
 is_name_char(unsigned char c)
 {
-    static const uint32_t bits[4] = {0x00000000, 0x03ff6000, 0x87fffffe, 0x07fffffe};
+    static const uint32_t bits[8] = {0x00000000, 0x03ff6000, 0x87fffffe, 0x07fffffe};
 
-    return c < 128 && (bits[c >> 5] >> (c & 31) & 1);
+    return bits[c >> 5] >> (c & 31) & 1;
 }
 
 /* Region, service or key id: the credential scope is '/'-separated and the
@@ -884,11 +883,9 @@ check_name(const char *s)
 
     if (s == NULL)
         return -1;
-    for (; s[n] != '\0'; n++) {
-        if (!is_name_char((unsigned char)s[n]))
-            return -1;
-    }
-    return n > 0 && n <= DYNAMOP_SIGV4_NAME_MAX ? 0 : -1;
+    while (is_name_char((unsigned char)s[n])) /* NUL is none either */
+        n++;
+    return s[n] == '\0' && n > 0 && n <= DYNAMOP_SIGV4_NAME_MAX ? 0 : -1;
 }
 
 /* AMZ_DATE must be "YYYYMMDDTHHMMSSZ", REGION and SERVICE valid names. */
