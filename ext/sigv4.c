@@ -526,20 +526,25 @@ static int
 add_trimmed(struct sbuf *b, const char *v, struct dynamo_err *err)
 {
     char *start, *w;
-    int pending = 0;
 
     if (sb_reserve(b, strlen(v), err) < 0)
         return -1;
     start = w = b->data + b->len;
-    for (; *v != '\0'; v++) {
-        if (is_blank((unsigned char)*v)) {
-            pending = 1;
+    for (;;) {
+        /* Bytes above ' ' are neither blank nor the NUL: copied with one
+         * test each, the usual value's whole length. */
+        while ((unsigned char)*v > ' ')
+            *w++ = *v++;
+        if (*v == '\0')
+            break;
+        if (!is_blank((unsigned char)*v)) {
+            *w++ = *v++; /* another control byte (check_value refuses them) */
             continue;
         }
-        if (pending && w > start)
+        while (is_blank((unsigned char)*v))
+            v++;
+        if (*v != '\0' && w > start)
             *w++ = ' ';
-        pending = 0;
-        *w++ = *v;
     }
     *w = '\0';
     b->len = (size_t)(w - b->data);
