@@ -634,11 +634,16 @@ check_token(const char *s, size_t max)
 static int
 check_value(const char *v)
 {
-    for (; *v != '\0'; v++) {
-        if (((unsigned char)*v < 0x20 && !is_blank((unsigned char)*v)) || *v == 0x7f)
+    for (;; v++) {
+        unsigned char c = (unsigned char)*v;
+
+        if (c >= 0x20 && c != 0x7f) /* the usual byte: two tests */
+            continue;
+        if (c == '\0')
+            return 0;
+        if (!is_blank(c))
             return -1;
     }
-    return 0;
 }
 
 static int
