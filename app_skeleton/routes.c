@@ -93,6 +93,25 @@ key_value(struct web_req *req, struct web_resp *resp, const struct resource *res
     return v;
 }
 
+/* {HASH_KEY: {"S": KEY}}, the key of T's item KEY (checked by key_value());
+ * new, or NULL out of memory.  Built directly: json_pack() parses its format
+ * string on every call, which cost as much as the rest of a GET's route. */
+static json_t *
+key_of(struct dynamo_table *t, const char *key)
+{
+    json_t *typed = json_object(), *k = json_object();
+    /* json_object_set_new() takes its value even when it fails: nothing
+     * leaks whichever step fails. */
+    int rc = json_object_set_new(typed, "S", json_string(key));
+
+    rc |= json_object_set_new(k, dynamo_table_hash_key(t), typed);
+    if (rc != 0) {
+        json_decref(k);
+        return NULL;
+    }
+    return k;
+}
+
 /* Replies STATUS with TEXT (LEN bytes of plain JSON). */
 static int
 reply_text(struct web_resp *resp, int status, const char *text, size_t len)
@@ -191,7 +210,7 @@ get_resource(struct web_req *req, struct web_resp *resp, struct dynamo *d,
 
     if (key == NULL)
         return 0;
-    k = json_pack("{s:{s:s}}", dynamo_table_hash_key(t), "S", key);
+    k = key_of(t, key);
     if (dynamo_table_get_text(t, k, NULL, &text, &len, &err) != 0)
         rc = reply_dynamo_error(resp, &err);
     else if (text == NULL)
@@ -216,7 +235,7 @@ delete_resource(struct web_req *req, struct web_resp *resp, struct dynamo *d,
 
     if (key == NULL)
         return 0;
-    k = json_pack("{s:{s:s}}", dynamo_table_hash_key(t), "S", key);
+    k = key_of(t, key);
     if (dynamo_delete_item(dynamo_table_client(t), dynamo_table_full_name(t), k, &opts,
                            &old, &err) != 0)
         rc = reply_dynamo_error(resp, &err);
@@ -315,7 +334,7 @@ list_resource(struct web_req *req, struct web_resp *resp, struct dynamo *d,
     scan = json_pack("{s:s, s:i}", "TableName", dynamo_table_full_name(t), "Limit",
                      (int)limit);
     if (cursor != NULL)
-        start = json_pack("{s:{s:s}}", dynamo_table_hash_key(t), "S", cursor);
+        start = key_of(t, cursor);
     if (dynamo_page(dynamo_table_client(t), "Scan", scan, start, &items, &next, &err) !=
         0)
         rc = reply_dynamo_error(resp, &err);

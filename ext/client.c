@@ -343,6 +343,7 @@ sign(struct dynamo_client *c, const char *operation, const char *body, size_t le
     creds.access_key_id = c->creds.access_key_id;
     creds.secret_access_key = c->creds.secret_access_key;
     creds.session_token = c->creds.session_token;
+    creds.generation = c->creds.generation;
     token = c->creds.session_token;
     if (token == NULL && c->token_hdr != NULL) {
         /* Credentials without a token now: the old one goes. */
@@ -428,11 +429,16 @@ attempt_once(struct dynamo_client *c, const char *operation, const char *body, s
              enum dynamop_retry *retry, json_t **error_body, dynamop_decode_fn decode,
              void *out, struct dynamo_err *err)
 {
-    struct signed_headers sh = {0};
+    struct signed_headers sh;
     struct dynamop_http_resp resp;
     enum dynamop_http_fail fail;
     int rc = -1;
 
+    /* Only what sign() may leave unset is cleared: zeroing the whole struct
+     * (a kilobyte) cost more than filling it. */
+    sh.token_hdr = NULL;
+    sh.authz_hdr[0] = '\0';
+    sh.n = 0;
     *retry = DYNAMOP_RETRY_NO;
     if (sign(c, operation, body, len, &sh, err) != 0)
         return -1;
@@ -523,33 +529,22 @@ dynamo_call(struct dynamo_client *c, const char *operation, const json_t *reques
     return dynamop_call_detail(c, operation, request, NULL, err);
 }
 
-/* OPERATION with REQUEST as its body, the answer decoded by DECODE into
- * OUT.  Returns 0, or -1 with ERR filled. */
+/* OPERATION with the body WRITE makes of ARG, the answer decoded by DECODE
+ * into OUT.  Returns 0, or -1 with ERR filled. */
 static int
-call_request(struct dynamo_client *c, const char *operation, const json_t *request,
-             json_t **error_body, dynamop_decode_fn decode, void *out,
+call_request(struct dynamo_client *c, const char *operation, dynamop_write_fn write,
+             const void *arg, json_t **error_body, dynamop_decode_fn decode, void *out,
              struct dynamo_err *err)
 {
-    struct dynamop_buf *body;
+    struct dynamop_buf *body = &c->body;
     long long start;
     int rc;
 
-    if (error_body != NULL)
-        *error_body = NULL;
-    if (c == NULL || operation == NULL || !valid_operation(operation) ||
-        !json_is_object(request)) {
-        dynamop_err_set(err, DYNAMO_ERR_INVALID,
-                        "dynamo_call: needs a client, an operation "
-                        "name and a JSON object");
-        return -1;
-    }
     /* The text goes into the client's buffer, kept for the next call; NUL
      * terminated for whoever reads it as a string. */
-    body = &c->body;
     body->len = 0;
-    if (dynamop_json_dump(request, body, err) != 0 ||
-        dynamop_buf_put(body, "", 1) != DYNAMO_OK) {
-        dynamop_err_nomem(err); /* kept only when the dump set nothing */
+    if (write(body, arg, err) != 0 || dynamop_buf_put(body, "", 1) != DYNAMO_OK) {
+        dynamop_err_nomem(err); /* kept only when the writer set nothing */
         return -1;
     }
     start = now_us();
@@ -563,9 +558,31 @@ call_request(struct dynamo_client *c, const char *operation, const json_t *reque
     return rc;
 }
 
-/* A dynamop_decode_fn: the body parsed, into *(json_t **)OUT. */
+/* Whether a call may go: a client and an operation name, and REQUEST (when
+ * the caller has one as a json_t) an object.  Returns 0, or -1 with ERR. */
 static int
-decode_json(const char *body, size_t len, void *out, struct dynamo_err *err)
+check_call(const struct dynamo_client *c, const char *operation, int has_request,
+           const json_t *request, struct dynamo_err *err)
+{
+    if (c == NULL || operation == NULL || !valid_operation(operation) ||
+        (has_request && !json_is_object(request))) {
+        dynamop_err_set(err, DYNAMO_ERR_INVALID,
+                        "dynamo_call: needs a client, an operation "
+                        "name and a JSON object");
+        return -1;
+    }
+    return 0;
+}
+
+/* A dynamop_write_fn: the json_t ARG as compact text. */
+static int
+write_json(struct dynamop_buf *out, const void *arg, struct dynamo_err *err)
+{
+    return dynamop_json_dump(arg, out, err);
+}
+
+int
+dynamop_decode_json(const char *body, size_t len, void *out, struct dynamo_err *err)
 {
     json_t **json = out;
 
@@ -579,7 +596,11 @@ dynamop_call_detail(struct dynamo_client *c, const char *operation, const json_t
 {
     json_t *out = NULL;
 
-    if (call_request(c, operation, request, error_body, decode_json, &out, err) != 0)
+    if (error_body != NULL)
+        *error_body = NULL;
+    if (check_call(c, operation, 1, request, err) != 0 ||
+        call_request(c, operation, write_json, request, error_body, dynamop_decode_json,
+                     &out, err) != 0)
         return NULL;
     return out;
 }
@@ -588,5 +609,17 @@ int
 dynamop_call_raw(struct dynamo_client *c, const char *operation, const json_t *request,
                  dynamop_decode_fn decode, void *out, struct dynamo_err *err)
 {
-    return call_request(c, operation, request, NULL, decode, out, err);
+    if (check_call(c, operation, 1, request, err) != 0)
+        return -1;
+    return call_request(c, operation, write_json, request, NULL, decode, out, err);
+}
+
+int
+dynamop_call_write(struct dynamo_client *c, const char *operation, dynamop_write_fn write,
+                   const void *arg, dynamop_decode_fn decode, void *out,
+                   struct dynamo_err *err)
+{
+    if (check_call(c, operation, 0, NULL, err) != 0)
+        return -1;
+    return call_request(c, operation, write, arg, NULL, decode, out, err);
 }

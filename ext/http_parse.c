@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "http_parse.h"
+#include "internal.h"
 
 /* A Content-Length past this is not an answer DynamoDB gives; refusing it
  * here keeps the arithmetic below far from overflow. */
@@ -26,14 +27,6 @@ dynamop_http_head_len(const char *buf, size_t len)
         p++;
     }
     return 0;
-}
-
-static int
-is_tchar(unsigned char ch)
-{
-    /* RFC 9110 section 5.6.2: token characters. */
-    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-           (ch >= '0' && ch <= '9') || (ch != 0 && strchr("!#$%&'*+-.^_`|~", ch) != NULL);
 }
 
 static int
@@ -57,11 +50,16 @@ status_line(const char *s, size_t len, struct dynamop_http_head *head)
     return 0;
 }
 
-/* Does the comma-separated list V (LEN bytes) hold TOKEN, any case? */
+/* What the Connection header's comma-separated list V (LEN bytes) says,
+ * tokens in any case: CONN_CLOSE when it holds "close" (which wins),
+ * CONN_KEEP_ALIVE for "keep-alive", else 0.  One pass for both. */
+enum { CONN_KEEP_ALIVE = 1, CONN_CLOSE = 2 };
+
 static int
-list_has(const char *v, size_t len, const char *token)
+connection_option(const char *v, size_t len)
 {
-    size_t tlen = strlen(token), i = 0;
+    size_t i = 0;
+    int found = 0;
 
     while (i < len) {
         size_t start, stop;
@@ -74,10 +72,12 @@ list_has(const char *v, size_t len, const char *token)
         stop = i;
         while (stop > start && (v[stop - 1] == ' ' || v[stop - 1] == '\t'))
             stop--;
-        if (stop - start == tlen && strncasecmp(v + start, token, tlen) == 0)
-            return 1;
+        if (stop - start == 5 && strncasecmp(v + start, "close", 5) == 0)
+            return CONN_CLOSE;
+        if (stop - start == 10 && strncasecmp(v + start, "keep-alive", 10) == 0)
+            found = CONN_KEEP_ALIVE;
     }
-    return 0;
+    return found;
 }
 
 /* Is the last transfer coding of V "chunked"?  Returns 1, 0 when V names
@@ -158,9 +158,11 @@ header(const char *name, size_t nlen, const char *v, size_t vlen,
         if (last != 0)
             f->chunked = last;
     } else if (IS("connection")) {
-        if (list_has(v, vlen, "close"))
+        int option = connection_option(v, vlen);
+
+        if (option == CONN_CLOSE)
             head->close = 2; /* wins over keep-alive */
-        else if (list_has(v, vlen, "keep-alive"))
+        else if (option == CONN_KEEP_ALIVE)
             f->keep_alive = 1;
     } else if (IS("x-amzn-requestid")) {
         copy_value(v, vlen, head->request_id, sizeof(head->request_id));
@@ -231,7 +233,7 @@ dynamop_http_parse_head(const char *buf, size_t head_len, struct dynamop_http_he
             *why = "bare CR in the head";
             return -1;
         }
-        for (colon = p; colon < eol && is_tchar((unsigned char)*colon); colon++)
+        for (colon = p; colon < eol && dynamop_is_tchar((unsigned char)*colon); colon++)
             ;
         /* No blank before the colon, no folded lines (section 5.1, 5.2). */
         if (colon == p || colon == eol || *colon != ':') {
@@ -242,11 +244,12 @@ dynamop_http_parse_head(const char *buf, size_t head_len, struct dynamop_http_he
             ;
         for (vend = eol; vend > v && (vend[-1] == ' ' || vend[-1] == '\t'); vend--)
             ;
-        for (const char *q = v; q < vend; q++)
-            if (*q == '\0' || *q == '\n') {
-                *why = "bad header value";
-                return -1;
-            }
+        /* memchr: a byte loop testing both cost a third of the parse. */
+        if (memchr(v, '\0', (size_t)(vend - v)) != NULL ||
+            memchr(v, '\n', (size_t)(vend - v)) != NULL) {
+            *why = "bad header value";
+            return -1;
+        }
         if (header(p, (size_t)(colon - p), v, (size_t)(vend - v), head, &f, why) != 0)
             return -1;
     }

@@ -9,6 +9,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "dynamo_client.h"
 #include "sigv4.h"
@@ -35,6 +36,22 @@ long dynamop_alloc_fail_at(long n);
  * curl_global_init, once per process for every handle the library makes
  * (older libcurls' is not thread-safe, so one pthread_once guards it). */
 void dynamop_curl_global_init(void);
+
+/* ---- characters ---------------------------------------------------------
+ * ASCII and locale-free on purpose: <ctype.h> follows the locale. */
+
+/* RFC 9110 section 5.6.2: tchar, the bytes of a method, header name or
+ * token.  A bit per ASCII byte (alphanumerics and !#$%&'*+-.^_`|~): header
+ * names are checked on every call, and strchr() over the symbols cost a
+ * call for each '-' in them. */
+static inline int
+dynamop_is_tchar(unsigned char c)
+{
+    /* Eight words, the last four zero: no separate test for bytes >= 128. */
+    static const uint32_t bits[8] = {0x00000000, 0x03ff6cfa, 0xc7fffffe, 0x57ffffff};
+
+    return bits[c >> 5] >> (c & 31) & 1;
+}
 
 /* ---- UTF-8 -------------------------------------------------------------- */
 
@@ -95,6 +112,27 @@ void dynamop_err_redact(struct dynamo_err *err, const char *const *secrets, size
  * DYNAMO_ERR_NOMEM, or _INVALID past DYNAMOP_MAX_NESTING levels. */
 json_t *dynamop_json_deep_copy(const json_t *v, struct dynamo_err *err);
 
+struct dynamop_buf; /* convert.h */
+
+/* An object written member by member: the text dynamop_json_dump() writes
+ * for a json_t object holding the same members in the same order, without
+ * building that object (for a request made of a few known parts).  Start it
+ * as {OUT, ERR} (the rest zero).  The first failure sticks: later calls do
+ * nothing, dynamop_json_obj_end() returns -1 and ERR says why, as for
+ * dynamop_json_dump() (OUT may then be freed). */
+struct dynamop_json_obj {
+    struct dynamop_buf *out;
+    struct dynamo_err *err;
+    size_t members;
+    int failed;
+};
+/* Member NAME with the value V (borrowed), or the string S. */
+void dynamop_json_obj_value(struct dynamop_json_obj *o, const char *name,
+                            const json_t *v);
+void dynamop_json_obj_string(struct dynamop_json_obj *o, const char *name, const char *s);
+/* Closes the object.  Returns 0, or -1 when a member failed. */
+int dynamop_json_obj_end(struct dynamop_json_obj *o);
+
 /* ---- backoff (backoff.c) ---------------------------------------------- */
 /* A full-jitter delay for retry ATTEMPT (1 = first retry): uniform in
  * [0, min(CAP_MS, BASE_MS * 2^ATTEMPT)). */
@@ -120,6 +158,17 @@ typedef int (*dynamop_decode_fn)(const char *body, size_t len, void *out,
 int dynamop_call_raw(struct dynamo_client *c, const char *operation,
                      const json_t *request, dynamop_decode_fn decode, void *out,
                      struct dynamo_err *err);
+/* A dynamop_decode_fn: the answer parsed into *(json_t **)OUT (new). */
+int dynamop_decode_json(const char *body, size_t len, void *out, struct dynamo_err *err);
+/* Appends a request's JSON text, made from ARG, to OUT.  Returns 0, or -1
+ * with ERR set. */
+typedef int (*dynamop_write_fn)(struct dynamop_buf *out, const void *arg,
+                                struct dynamo_err *err);
+/* dynamop_call_raw() with the request's text written by WRITE from ARG,
+ * for requests not held as a json_t.  Returns as dynamop_call_raw(). */
+int dynamop_call_write(struct dynamo_client *c, const char *operation,
+                       dynamop_write_fn write, const void *arg, dynamop_decode_fn decode,
+                       void *out, struct dynamo_err *err);
 /* Borrowed: valid until dynamo_client_free(). */
 const char *dynamop_client_region(const struct dynamo_client *c);
 

@@ -42,17 +42,26 @@ put(struct dumper *D, const char *s, size_t n)
     return check(D, dynamop_buf_put(D->out, s, n));
 }
 
-enum dynamo_code
-dynamop_json_put_string(struct dynamop_buf *b, const char *s, size_t n)
+/* Whether byte C must be written as an escape inside a JSON string. */
+static int
+needs_escape(unsigned char c)
+{
+    return c < 0x20 || c == '"' || c == '\\';
+}
+
+/* S (N bytes, the first escape at FIRST) quoted: runs between escapes are
+ * copied whole. */
+static enum dynamo_code
+put_escaped(struct dynamop_buf *b, const char *s, size_t n, size_t first)
 {
     enum dynamo_code code = dynamop_buf_put(b, "\"", 1);
     size_t i, k, run = 0;
     char e[6];
 
-    for (i = 0; i < n && code == DYNAMO_OK; i++) {
+    for (i = first; i < n && code == DYNAMO_OK; i++) {
         unsigned char c = (unsigned char)s[i];
 
-        if (c >= 0x20 && c != '"' && c != '\\')
+        if (!needs_escape(c))
             continue;
         k = dynamop_json_escape_char(c, e);
         code = dynamop_buf_put(b, s + run, i - run);
@@ -63,6 +72,28 @@ dynamop_json_put_string(struct dynamop_buf *b, const char *s, size_t n)
     if (code == DYNAMO_OK)
         code = dynamop_buf_put(b, s + run, n - run);
     return code == DYNAMO_OK ? dynamop_buf_put(b, "\"", 1) : code;
+}
+
+enum dynamo_code
+dynamop_json_put_string(struct dynamop_buf *b, const char *s, size_t n)
+{
+    enum dynamo_code code;
+    size_t i = 0;
+    char *w;
+
+    while (i < n && !needs_escape((unsigned char)s[i]))
+        i++;
+    if (i < n)
+        return put_escaped(b, s, n, i);
+    /* The usual string has no escape: one room check, one copy. */
+    if (b->cap - b->len < n + 2 && (code = dynamop_buf_grow(b, n + 2)) != DYNAMO_OK)
+        return code;
+    w = b->data + b->len;
+    w[0] = '"';
+    memcpy(w + 1, s, n);
+    w[n + 1] = '"';
+    b->len += n + 2;
+    return DYNAMO_OK;
 }
 
 static int
@@ -166,6 +197,50 @@ dump_value(struct dumper *D, const json_t *v, int depth)
     default:
         return put(D, "null", 4);
     }
+}
+
+/* ---- an object member by member ---------------------------------------- */
+
+/* The separator and NAME of the next member of O, or -1 (O failed). */
+static int
+obj_name(struct dynamop_json_obj *o, struct dumper *D, const char *name)
+{
+    if (o->failed || put(D, o->members++ == 0 ? "{" : ",", 1) != 0 ||
+        put_string(D, name, strlen(name)) != 0 || put(D, ":", 1) != 0) {
+        o->failed = 1;
+        return -1;
+    }
+    return 0;
+}
+
+void
+dynamop_json_obj_value(struct dynamop_json_obj *o, const char *name, const json_t *v)
+{
+    struct dumper D = {o->out, o->err};
+
+    /* Depth 1: where the value sits in the object dynamop_json_dump would
+     * have written, so the nesting cap counts the same. */
+    if (obj_name(o, &D, name) == 0 && dump_value(&D, v, 1) != 0)
+        o->failed = 1;
+}
+
+void
+dynamop_json_obj_string(struct dynamop_json_obj *o, const char *name, const char *s)
+{
+    struct dumper D = {o->out, o->err};
+
+    if (obj_name(o, &D, name) == 0 && put_string(&D, s, strlen(s)) != 0)
+        o->failed = 1;
+}
+
+int
+dynamop_json_obj_end(struct dynamop_json_obj *o)
+{
+    struct dumper D = {o->out, o->err};
+
+    if (o->failed)
+        return -1;
+    return o->members == 0 ? put(&D, "{}", 2) : put(&D, "}", 1);
 }
 
 int

@@ -8,52 +8,103 @@
 #include "internal.h"
 #include "json_parse.h"
 
-/* Adds the optional parts of OPTS to REQ.  Returns 0 or -1 (no memory). */
-static int
-add_opts(json_t *req, const struct dynamo_item_opts *opts)
-{
-    int rc = 0;
+/* An item operation's request: {"TableName": TABLE, NAME: VALUE}, the
+ * parts OPTS has, and "UpdateExpression": UPDATE when it is not NULL.  It
+ * is written straight as text (write_item_request): building it as a
+ * jansson object first cost more than the text itself. */
+struct item_req {
+    const char *table;
+    const char *name; /* "Key" or "Item" */
+    const json_t *value;
+    const struct dynamo_item_opts *opts; /* NULL: none */
+    const char *update;
+};
 
-    if (opts == NULL)
-        return 0;
-    if (opts->condition != NULL)
-        rc |=
-            json_object_set_new(req, "ConditionExpression", json_string(opts->condition));
-    if (opts->names != NULL)
-        rc |= json_object_set(req, "ExpressionAttributeNames", (json_t *)opts->names);
-    if (opts->values != NULL)
-        rc |= json_object_set(req, "ExpressionAttributeValues", (json_t *)opts->values);
-    if (opts->return_values != NULL)
-        rc |= json_object_set_new(req, "ReturnValues", json_string(opts->return_values));
-    if (opts->projection != NULL)
-        rc |= json_object_set_new(req, "ProjectionExpression",
-                                  json_string(opts->projection));
-    if (opts->consistent_read)
-        rc |= json_object_set_new(req, "ConsistentRead", json_true());
-    return rc == 0 ? 0 : -1;
+/* Is the string S well-formed UTF-8 (as a request must be)? */
+static int
+is_utf8(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + strlen(s);
+    size_t n;
+
+    for (; p < end; p += n)
+        if ((n = *p < 0x80 ? 1 : dynamop_utf8_len(p, end)) == 0)
+            return 0;
+    return 1;
 }
 
-/* {"TableName": TABLE, NAME: VALUE} plus OPTS; NULL with ERR on failure. */
-static json_t *
-item_request(const char *table, const char *name, const json_t *value,
-             const struct dynamo_item_opts *opts, struct dynamo_err *err)
+/* Checks R before it is written.  Returns 0, or -1 with ERR:
+ * DYNAMO_ERR_INVALID for a missing table or value, a string that is not
+ * UTF-8, or what dynamo_item_validate() refuses. */
+static int
+check_item_request(const struct item_req *r, struct dynamo_err *err)
 {
-    json_t *req;
+    static const struct dynamo_item_opts none;
+    const struct dynamo_item_opts *o = r->opts != NULL ? r->opts : &none;
+    const char *what = NULL;
 
-    if (table == NULL || !json_is_object(value)) {
+    if (r->table == NULL || !json_is_object(r->value)) {
         dynamop_err_set(err, DYNAMO_ERR_INVALID, "%s needs a table name and an object",
-                        name);
-        return NULL;
+                        r->name);
+        return -1;
     }
-    if (dynamo_item_validate(value, err) != 0)
-        return NULL;
-    req = json_pack("{s:s, s:O}", "TableName", table, name, value);
-    if (req == NULL || add_opts(req, opts) != 0) {
-        json_decref(req);
-        dynamop_err_nomem(err);
-        return NULL;
+    if (dynamo_item_validate(r->value, err) != 0)
+        return -1;
+    if (!is_utf8(r->table))
+        what = "table name";
+    else if (o->condition != NULL && !is_utf8(o->condition))
+        what = "ConditionExpression";
+    else if (o->return_values != NULL && !is_utf8(o->return_values))
+        what = "ReturnValues";
+    else if (o->projection != NULL && !is_utf8(o->projection))
+        what = "ProjectionExpression";
+    else if (r->update != NULL && !is_utf8(r->update))
+        what = "UpdateExpression";
+    if (what != NULL) {
+        dynamop_err_set(err, DYNAMO_ERR_INVALID, "%s is not valid UTF-8", what);
+        return -1;
     }
-    return req;
+    return 0;
+}
+
+/* A dynamop_write_fn for a struct item_req, checked: its members in the
+ * order the request always had. */
+static int
+write_item_request(struct dynamop_buf *out, const void *arg, struct dynamo_err *err)
+{
+    const struct item_req *r = arg;
+    const struct dynamo_item_opts *o = r->opts;
+    struct dynamop_json_obj obj = {out, err, 0, 0};
+
+    dynamop_json_obj_string(&obj, "TableName", r->table);
+    dynamop_json_obj_value(&obj, r->name, r->value);
+    if (o != NULL && o->condition != NULL)
+        dynamop_json_obj_string(&obj, "ConditionExpression", o->condition);
+    if (o != NULL && o->names != NULL)
+        dynamop_json_obj_value(&obj, "ExpressionAttributeNames", o->names);
+    if (o != NULL && o->values != NULL)
+        dynamop_json_obj_value(&obj, "ExpressionAttributeValues", o->values);
+    if (o != NULL && o->return_values != NULL)
+        dynamop_json_obj_string(&obj, "ReturnValues", o->return_values);
+    if (o != NULL && o->projection != NULL)
+        dynamop_json_obj_string(&obj, "ProjectionExpression", o->projection);
+    if (o != NULL && o->consistent_read)
+        dynamop_json_obj_value(&obj, "ConsistentRead", json_true());
+    if (r->update != NULL)
+        dynamop_json_obj_string(&obj, "UpdateExpression", r->update);
+    return dynamop_json_obj_end(&obj);
+}
+
+/* Moves RESP's FIELD (NULL when absent) to *OUT, if both are not NULL, and
+ * releases RESP. */
+static void
+take_field(json_t *resp, const char *field, json_t **out)
+{
+    if (out != NULL && field != NULL) {
+        *out = json_object_get(resp, field);
+        json_incref(*out);
+    }
+    json_decref(resp);
 }
 
 /* Calls OPERATION with REQ (taken) and moves the answer's FIELD to *OUT
@@ -72,11 +123,24 @@ call_and_take(struct dynamo_client *c, const char *operation, json_t *req,
     json_decref(req);
     if (resp == NULL)
         return -1;
-    if (out != NULL && field != NULL) {
-        *out = json_object_get(resp, field);
-        json_incref(*out);
-    }
-    json_decref(resp);
+    take_field(resp, field, out);
+    return 0;
+}
+
+/* call_and_take() for the item request R. */
+static int
+call_item(struct dynamo_client *c, const char *operation, const struct item_req *r,
+          const char *field, json_t **out, struct dynamo_err *err)
+{
+    json_t *resp = NULL;
+
+    if (out != NULL)
+        *out = NULL;
+    if (check_item_request(r, err) != 0 ||
+        dynamop_call_write(c, operation, write_item_request, r, dynamop_decode_json,
+                           &resp, err) != 0)
+        return -1;
+    take_field(resp, field, out);
     return 0;
 }
 
@@ -85,8 +149,9 @@ dynamo_get_item(struct dynamo_client *c, const char *table, const json_t *key,
                 const struct dynamo_item_opts *opts, json_t **item,
                 struct dynamo_err *err)
 {
-    return call_and_take(c, "GetItem", item_request(table, "Key", key, opts, err), "Item",
-                         item, err);
+    struct item_req r = {table, "Key", key, opts, NULL};
+
+    return call_item(c, "GetItem", &r, "Item", item, err);
 }
 
 /* Where dynamo_get_item_text's decoder puts the item's text. */
@@ -110,13 +175,13 @@ dynamo_get_item_text(struct dynamo_client *c, const char *table, const json_t *k
                      const struct dynamo_item_opts *opts, char **plain, size_t *len,
                      struct dynamo_err *err)
 {
-    json_t *req = item_request(table, "Key", key, opts, err);
+    struct item_req r = {table, "Key", key, opts, NULL};
     struct item_text t = {NULL, 0};
     int rc = -1;
 
-    if (req != NULL)
-        rc = dynamop_call_raw(c, "GetItem", req, decode_item_text, &t, err);
-    json_decref(req);
+    if (check_item_request(&r, err) == 0)
+        rc = dynamop_call_write(c, "GetItem", write_item_request, &r, decode_item_text,
+                                &t, err);
     if (plain != NULL)
         *plain = t.plain;
     else
@@ -130,8 +195,9 @@ int
 dynamo_put_item(struct dynamo_client *c, const char *table, const json_t *item,
                 const struct dynamo_item_opts *opts, json_t **old, struct dynamo_err *err)
 {
-    return call_and_take(c, "PutItem", item_request(table, "Item", item, opts, err),
-                         "Attributes", old, err);
+    struct item_req r = {table, "Item", item, opts, NULL};
+
+    return call_item(c, "PutItem", &r, "Attributes", old, err);
 }
 
 int
@@ -289,8 +355,9 @@ dynamo_delete_item(struct dynamo_client *c, const char *table, const json_t *key
                    const struct dynamo_item_opts *opts, json_t **old,
                    struct dynamo_err *err)
 {
-    return call_and_take(c, "DeleteItem", item_request(table, "Key", key, opts, err),
-                         "Attributes", old, err);
+    struct item_req r = {table, "Key", key, opts, NULL};
+
+    return call_item(c, "DeleteItem", &r, "Attributes", old, err);
 }
 
 int
@@ -298,15 +365,9 @@ dynamo_update_item(struct dynamo_client *c, const char *table, const json_t *key
                    const char *update, const struct dynamo_item_opts *opts,
                    json_t **attrs, struct dynamo_err *err)
 {
-    json_t *req = item_request(table, "Key", key, opts, err);
+    struct item_req r = {table, "Key", key, opts, update};
 
-    if (req != NULL && update != NULL &&
-        json_object_set_new(req, "UpdateExpression", json_string(update)) != 0) {
-        json_decref(req);
-        dynamop_err_nomem(err);
-        req = NULL;
-    }
-    return call_and_take(c, "UpdateItem", req, "Attributes", attrs, err);
+    return call_item(c, "UpdateItem", &r, "Attributes", attrs, err);
 }
 
 int

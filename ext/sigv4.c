@@ -66,10 +66,9 @@ sb_drop(struct sbuf *b)
     b->len = b->cap = 0;
 }
 
-/* Makes room for EXTRA more bytes and the NUL.  A failure frees the buffer.
- * Returns 0, or -1: DYNAMO_ERR_INVALID past DYNAMOP_SIGV4_MAX, or NOMEM. */
+/* sb_reserve() when B must grow: the same contract. */
 static int
-sb_reserve(struct sbuf *b, size_t extra, struct dynamo_err *err)
+sb_grow(struct sbuf *b, size_t extra, struct dynamo_err *err)
 {
     size_t cap = b->cap ? b->cap : 256;
     char *p;
@@ -81,8 +80,6 @@ sb_reserve(struct sbuf *b, size_t extra, struct dynamo_err *err)
         sb_drop(b);
         return -1;
     }
-    if (b->len + extra + 1 <= b->cap)
-        return 0;
     while (cap < b->len + extra + 1)
         cap *= 2;
     if (cap > DYNAMOP_SIGV4_MAX + 1)
@@ -105,6 +102,20 @@ sb_reserve(struct sbuf *b, size_t extra, struct dynamo_err *err)
     return 0;
 }
 
+/* Makes room for EXTRA more bytes and the NUL.  A failure frees the buffer.
+ * Returns 0, or -1: DYNAMO_ERR_INVALID past DYNAMOP_SIGV4_MAX, or NOMEM.
+ * The check that usually succeeds stays small enough to inline: the
+ * canonical request makes some twenty appends. */
+static inline int
+sb_reserve(struct sbuf *b, size_t extra, struct dynamo_err *err)
+{
+    /* B->cap never passes DYNAMOP_SIGV4_MAX + 1, so fitting in it is being
+     * under the cap as well. */
+    if (extra < b->cap - b->len)
+        return 0;
+    return sb_grow(b, extra, err);
+}
+
 static int
 sb_add(struct sbuf *b, const void *p, size_t n, struct dynamo_err *err)
 {
@@ -119,7 +130,11 @@ sb_add(struct sbuf *b, const void *p, size_t n, struct dynamo_err *err)
 static int
 sb_addc(struct sbuf *b, char c, struct dynamo_err *err)
 {
-    return sb_add(b, &c, 1, err);
+    if (sb_reserve(b, 1, err) < 0)
+        return -1;
+    b->data[b->len] = c;
+    b->data[++b->len] = '\0';
+    return 0;
 }
 
 static int
@@ -143,13 +158,6 @@ static int
 is_unreserved(unsigned char c)
 {
     return is_alnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
-}
-
-/* RFC 9110, 5.6.2: tchar, the bytes of a header name or method. */
-static int
-is_tchar(unsigned char c)
-{
-    return is_alnum(c) || (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
 }
 
 /* Blanks of a header value, including the CR LF of an obs-fold. */
@@ -177,16 +185,29 @@ hex_value(unsigned char c)
     return -1;
 }
 
+/* The two hex digits of every byte, 00 to ff, by string concatenation. */
+/* clang-format off */
+#define HEX_ROW(h) h "0" h "1" h "2" h "3" h "4" h "5" h "6" h "7" \
+                   h "8" h "9" h "a" h "b" h "c" h "d" h "e" h "f"
+/* clang-format on */
+
+/* Lowercase hex of N bytes at P, NUL-terminated.  A byte's two digits are
+ * one table entry: a signature hexes three hashes, and digit by digit that
+ * cost twice as much. */
 static void
 to_hex(const unsigned char *p, size_t n, char *out)
 {
-    static const char digits[] = "0123456789abcdef";
+    /* clang-format off */
+    static const char pairs[] =
+        HEX_ROW("0") HEX_ROW("1") HEX_ROW("2") HEX_ROW("3")
+        HEX_ROW("4") HEX_ROW("5") HEX_ROW("6") HEX_ROW("7")
+        HEX_ROW("8") HEX_ROW("9") HEX_ROW("a") HEX_ROW("b")
+        HEX_ROW("c") HEX_ROW("d") HEX_ROW("e") HEX_ROW("f");
+    /* clang-format on */
     size_t i;
 
-    for (i = 0; i < n; i++) {
-        out[2 * i] = digits[p[i] >> 4];
-        out[2 * i + 1] = digits[p[i] & 15];
-    }
+    for (i = 0; i < n; i++)
+        memcpy(out + 2 * i, pairs + 2 * p[i], 2);
     out[2 * n] = '\0';
 }
 
@@ -448,6 +469,28 @@ header_cmp(const void *pa, const void *pb)
     return c != 0 ? c : (a > b) - (a < b);
 }
 
+/* Sorts H (N headers, in request order) as header_cmp() does.  Up to
+ * STACK_HEADERS, by insertion: stable, so equal names keep request order as
+ * header_cmp's tie-break does, and a list already in order (the client
+ * gives its headers sorted) costs one compare per header, not qsort's
+ * dozen calls. */
+static void
+sort_headers(const struct dynamop_header **h, size_t n)
+{
+    if (n > STACK_HEADERS) {
+        qsort(h, n, sizeof(*h), header_cmp);
+        return;
+    }
+    for (size_t i = 1; i < n; i++) {
+        const struct dynamop_header *x = h[i];
+        size_t j = i;
+
+        for (; j > 0 && name_cmp(h[j - 1]->name, x->name) > 0; j--)
+            h[j] = h[j - 1];
+        h[j] = x;
+    }
+}
+
 /* Index of the first header after I with another name. */
 static size_t
 next_name(const struct dynamop_header *const *h, size_t n, size_t i)
@@ -459,15 +502,20 @@ next_name(const struct dynamop_header *const *h, size_t n, size_t i)
     return j;
 }
 
+/* Both writers below go through a local pointer: stores through B->data
+ * could alias B->len, which would then be reloaded for every byte. */
 static int
 add_lower(struct sbuf *b, const char *s, struct dynamo_err *err)
 {
     size_t i, n = strlen(s);
+    char *w;
 
     if (sb_reserve(b, n, err) < 0)
         return -1;
+    w = b->data + b->len;
     for (i = 0; i < n; i++)
-        b->data[b->len++] = (char)lower((unsigned char)s[i]);
+        w[i] = (char)lower((unsigned char)s[i]);
+    b->len += n;
     b->data[b->len] = '\0';
     return 0;
 }
@@ -477,22 +525,29 @@ add_lower(struct sbuf *b, const char *s, struct dynamo_err *err)
 static int
 add_trimmed(struct sbuf *b, const char *v, struct dynamo_err *err)
 {
-    size_t start = b->len;
-    int pending = 0;
+    char *start, *w;
 
     if (sb_reserve(b, strlen(v), err) < 0)
         return -1;
-    for (; *v != '\0'; v++) {
-        if (is_blank((unsigned char)*v)) {
-            pending = 1;
+    start = w = b->data + b->len;
+    for (;;) {
+        /* Bytes above ' ' are neither blank nor the NUL: copied with one
+         * test each, the usual value's whole length. */
+        while ((unsigned char)*v > ' ')
+            *w++ = *v++;
+        if (*v == '\0')
+            break;
+        if (!is_blank((unsigned char)*v)) {
+            *w++ = *v++; /* another control byte (check_value refuses them) */
             continue;
         }
-        if (pending && b->len > start)
-            b->data[b->len++] = ' ';
-        pending = 0;
-        b->data[b->len++] = *v;
+        while (is_blank((unsigned char)*v))
+            v++;
+        if (*v != '\0' && w > start)
+            *w++ = ' ';
     }
-    b->data[b->len] = '\0';
+    *w = '\0';
+    b->len = (size_t)(w - b->data);
     return 0;
 }
 
@@ -553,7 +608,7 @@ add_headers(struct sbuf *b, const struct dynamop_sigv4_request *req, size_t *off
     }
     for (i = 0; i < req->nheaders; i++)
         h[i] = &req->headers[i];
-    qsort(h, req->nheaders, sizeof(*h), header_cmp);
+    sort_headers(h, req->nheaders);
     rc = add_canonical_headers(b, h, req->nheaders, err);
     if (rc == 0)
         rc = add_signed_headers(b, h, req->nheaders, off, len, err);
@@ -567,24 +622,28 @@ add_headers(struct sbuf *b, const struct dynamop_sigv4_request *req, size_t *off
 static int
 check_token(const char *s, size_t max)
 {
-    size_t n = 0;
+    const char *p = s;
 
-    for (; s[n] != '\0'; n++) {
-        if (!is_tchar((unsigned char)s[n]))
-            return -1;
-    }
-    return n > 0 && n <= max ? 0 : -1;
+    /* NUL is no tchar: one test per byte finds both the end and a bad byte. */
+    while (dynamop_is_tchar((unsigned char)*p))
+        p++;
+    return *p == '\0' && p > s && (size_t)(p - s) <= max ? 0 : -1;
 }
 
 /* Control bytes other than blanks would be smuggled into the header block. */
 static int
 check_value(const char *v)
 {
-    for (; *v != '\0'; v++) {
-        if (((unsigned char)*v < 0x20 && !is_blank((unsigned char)*v)) || *v == 0x7f)
+    for (;; v++) {
+        unsigned char c = (unsigned char)*v;
+
+        if (c >= 0x20 && c != 0x7f) /* the usual byte: two tests */
+            continue;
+        if (c == '\0')
+            return 0;
+        if (!is_blank(c))
             return -1;
     }
-    return 0;
 }
 
 static int
@@ -816,6 +875,15 @@ dynamop_sigv4_canonical_request(const struct dynamop_sigv4_request *req, char **
 
 /* ---- string to sign (step 2) ------------------------------------------- */
 
+/* Alphanumerics and "-_.", a bit per ASCII byte (as dynamop_is_tchar). */
+static int
+is_name_char(unsigned char c)
+{
+    static const uint32_t bits[8] = {0x00000000, 0x03ff6000, 0x87fffffe, 0x07fffffe};
+
+    return bits[c >> 5] >> (c & 31) & 1;
+}
+
 /* Region, service or key id: the credential scope is '/'-separated and the
  * Authorization header ','-separated, so neither may appear. */
 static int
@@ -825,11 +893,9 @@ check_name(const char *s)
 
     if (s == NULL)
         return -1;
-    for (; s[n] != '\0'; n++) {
-        if (!is_alnum((unsigned char)s[n]) && strchr("-_.", s[n]) == NULL)
-            return -1;
-    }
-    return n > 0 && n <= DYNAMOP_SIGV4_NAME_MAX ? 0 : -1;
+    while (is_name_char((unsigned char)s[n])) /* NUL is none either */
+        n++;
+    return s[n] == '\0' && n > 0 && n <= DYNAMOP_SIGV4_NAME_MAX ? 0 : -1;
 }
 
 /* AMZ_DATE must be "YYYYMMDDTHHMMSSZ", REGION and SERVICE valid names. */
@@ -950,27 +1016,35 @@ derive_mac(const char *secret, const char *date8, const char *region, const char
     return ctx;
 }
 
+/* SHA is the secret's hash, or NULL when the generation showed the secret
+ * to be the cached one. */
 static int
-cache_hit(const struct dynamop_sigv4_cache *c, const unsigned char sha[32],
+cache_hit(const struct dynamop_sigv4_cache *c, const unsigned char *sha,
           const char *date8, const char *region, const char *service)
 {
     return c->valid && c->mac != NULL && memcmp(c->date, date8, 8) == 0 &&
            strcmp(c->region, region) == 0 && strcmp(c->service, service) == 0 &&
-           CRYPTO_memcmp(c->secret_sha256, sha, 32) == 0;
+           (sha == NULL || CRYPTO_memcmp(c->secret_sha256, sha, 32) == 0);
 }
 
 /* The HMAC keyed with the signing key for DATE8/REGION/SERVICE, from CACHE
- * when it holds it, else derived into CACHE.  Borrowed: valid until CACHE
- * changes; NULL with ERR. */
+ * when it holds it, else derived into CACHE.  The secret is hashed only
+ * when GENERATION (0: unknown) does not vouch for it being the cached one:
+ * that hash is a whole SHA-256 run, a tenth of a call's signing cost.
+ * Borrowed: valid until CACHE changes; NULL with ERR. */
 static EVP_MAC_CTX *
-cached_mac(const char *secret, const char *date8, const char *region, const char *service,
-           struct dynamop_sigv4_cache *cache, struct dynamo_err *err)
+cached_mac(const char *secret, unsigned long generation, const char *date8,
+           const char *region, const char *service, struct dynamop_sigv4_cache *cache,
+           struct dynamo_err *err)
 {
     unsigned char sha[32];
+    int known = generation != 0 && cache->valid && cache->generation == generation;
 
-    if (digest(cache_md(cache), secret, strlen(secret), sha, err) < 0)
+    if (known)
+        memcpy(sha, cache->secret_sha256, sizeof(sha));
+    else if (digest(cache_md(cache), secret, strlen(secret), sha, err) < 0)
         return NULL;
-    if (cache_hit(cache, sha, date8, region, service))
+    if (cache_hit(cache, known ? NULL : sha, date8, region, service))
         return cache->mac;
     cache->valid = 0;
     EVP_MAC_CTX_free(cache->mac);
@@ -981,6 +1055,7 @@ cached_mac(const char *secret, const char *date8, const char *region, const char
     memcpy(cache->region, region, strlen(region) + 1);
     memcpy(cache->service, service, strlen(service) + 1);
     memcpy(cache->secret_sha256, sha, 32);
+    cache->generation = generation;
     cache->valid = 1;
     return cache->mac;
 }
@@ -1011,9 +1086,9 @@ sign(const struct dynamop_sigv4_creds *creds, const char *region, const char *se
      char out[65], struct dynamo_err *err)
 {
     const char *secret = creds->secret_access_key;
-    EVP_MAC_CTX *mac = cache != NULL
-                           ? cached_mac(secret, amz_date, region, service, cache, err)
-                           : derive_mac(secret, amz_date, region, service, err);
+    EVP_MAC_CTX *mac = cache != NULL ? cached_mac(secret, creds->generation, amz_date,
+                                                  region, service, cache, err)
+                                     : derive_mac(secret, amz_date, region, service, err);
     unsigned char sig[32];
     int rc;
 

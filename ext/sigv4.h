@@ -56,14 +56,21 @@ struct dynamop_sigv4_creds {
     const char *access_key_id;
     const char *secret_access_key;
     const char *session_token; /* not read here: sign it as a header */
+    /* 0, or the provider's generation of these credentials: one provider
+     * never gives two secrets the same number, so a cache that derived its
+     * key under this number skips hashing the secret to compare it. */
+    unsigned long generation;
 };
 
 /*
  * The derived signing key, kept between calls: valid when zeroed, re-derived
  * only when the date (YYYYMMDD), region, service or secret change.  The secret
- * is compared through its SHA-256 so the cache never holds it.  Caller-owned,
- * one per client, not thread-safe by design (a client is used by one thread).
- * It owns OpenSSL contexts: release it with dynamop_sigv4_cache_wipe().
+ * is compared through its SHA-256 so the cache never holds it, or, when the
+ * credentials carry a generation, through that number (so the credentials
+ * signed with through one cache must all come from one provider).
+ * Caller-owned, one per client, not thread-safe by design (a client is used
+ * by one thread).  It owns OpenSSL contexts: release it with
+ * dynamop_sigv4_cache_wipe().
  */
 struct dynamop_sigv4_cache {
     int valid;
@@ -71,6 +78,7 @@ struct dynamop_sigv4_cache {
     char region[DYNAMOP_SIGV4_NAME_MAX + 1];
     char service[DYNAMOP_SIGV4_NAME_MAX + 1];
     unsigned char secret_sha256[32];
+    unsigned long generation; /* the credentials' generation, 0: none */
     /* HMAC-SHA256 keyed with the signing key (NULL until derived): each
      * signature reinitialises it, which copies the keyed state instead of
      * hashing the key again.  The key itself is kept nowhere else. */

@@ -76,7 +76,7 @@ static void
 check_signing(const struct dynamop_sigv4_request *req, const char *canon)
 {
     static const struct dynamop_sigv4_creds creds = {
-        "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", NULL};
+        "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", NULL, 0};
     struct dynamop_sigv4_cache cache = {0};
     struct dynamo_err err = {0};
     char *sts = NULL, *auth = NULL, sig[65], sig2[65];

@@ -121,6 +121,23 @@ START_TEST(test_client_errors)
     key = json_pack("{s:{s:s}}", "id", "N", "1");
     ck_assert_int_eq(dynamo_get_item(c, name, key, NULL, &item, &err), -1);
     ck_assert_int_eq(err.code, DYNAMO_ERR_VALIDATION);
+
+    /* Requests refused before anything is sent: no table, a key that is
+     * not an object, a string that is not UTF-8. */
+    memset(&err, 0, sizeof(err));
+    ck_assert_int_eq(dynamo_get_item(c, NULL, key, NULL, &item, &err), -1);
+    ck_assert_str_eq(err.text, "Key needs a table name and an object");
+    memset(&err, 0, sizeof(err));
+    ck_assert_int_eq(dynamo_put_item(c, name, json_null(), NULL, NULL, &err), -1);
+    ck_assert_str_eq(err.text, "Item needs a table name and an object");
+    memset(&err, 0, sizeof(err));
+    ck_assert_int_eq(dynamo_get_item_text(c, "t\xff", key, NULL, NULL, NULL, &err), -1);
+    ck_assert_int_eq(err.code, DYNAMO_ERR_INVALID);
+    ck_assert_str_eq(err.text, "table name is not valid UTF-8");
+    memset(&err, 0, sizeof(err));
+    ck_assert_int_eq(dynamo_update_item(c, name, key, "SET a = \xc3", NULL, NULL, &err),
+                     -1);
+    ck_assert_str_eq(err.text, "UpdateExpression is not valid UTF-8");
     ck_assert_int_eq(dynamo_delete_table(c, name, NULL), 0);
     json_decref(key);
     dynamo_client_free(c);

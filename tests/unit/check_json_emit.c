@@ -189,6 +189,55 @@ START_TEST(test_refused)
 }
 END_TEST
 
+/* Each object of same[] written member by member (strings as strings)
+ * must give what dumping it gives. */
+START_TEST(test_members)
+{
+    struct dynamo_err err = {0};
+    json_t *v = json_loads(same[_i], 0, NULL);
+    struct dynamop_buf b = {.max = 1 << 20};
+    struct dynamop_json_obj obj = {&b, &err, 0, 0};
+    const char *key, *want;
+    json_t *m;
+
+    ck_assert_ptr_nonnull(v);
+    if (!json_is_object(v)) {
+        json_decref(v);
+        return;
+    }
+    json_object_foreach(v, key, m)
+    {
+        if (json_is_string(m))
+            dynamop_json_obj_string(&obj, key, json_string_value(m));
+        else
+            dynamop_json_obj_value(&obj, key, m);
+    }
+    ck_assert_int_eq(dynamop_json_obj_end(&obj), 0);
+    want = dump(v, 1 << 20, &err);
+    ck_assert_uint_eq(b.len, strlen(want));
+    ck_assert(memcmp(b.data, want, b.len) == 0);
+    dynamop_free(b.data);
+    json_decref(v);
+}
+END_TEST
+
+/* The first failure sticks: later members write nothing, the end fails. */
+START_TEST(test_members_refused)
+{
+    struct dynamo_err err = {0};
+    struct dynamop_buf b = {.max = 16};
+    struct dynamop_json_obj obj = {&b, &err, 0, 0};
+
+    dynamop_json_obj_string(&obj, "TableName", "a-table-name-too-long");
+    ck_assert_int_eq(obj.failed, 1);
+    dynamop_json_obj_value(&obj, "ConsistentRead", json_true());
+    ck_assert_int_eq(dynamop_json_obj_end(&obj), -1);
+    ck_assert_int_eq(err.code, DYNAMO_ERR_INVALID);
+    ck_assert_ptr_nonnull(strstr(err.text, "larger than 16 bytes"));
+    dynamop_free(b.data);
+}
+END_TEST
+
 /* Allocation N fails, for every N: a clean NOMEM each time, no leak. */
 START_TEST(test_chaos)
 {
@@ -232,6 +281,8 @@ main(void)
     tcase_add_test(tc, test_deep_copy);
     tcase_add_test(tc, test_deep_copy_chaos);
     tcase_add_test(tc, test_refused);
+    tcase_add_loop_test(tc, test_members, 0, sizeof(same) / sizeof(same[0]));
+    tcase_add_test(tc, test_members_refused);
     tcase_add_test(tc, test_chaos);
     suite_add_tcase(s, tc);
     return tu_run(s);

@@ -330,7 +330,7 @@ static void
 sign_with(const char *secret, const char *date, const char *region,
           struct dynamop_sigv4_cache *cache, char out[65])
 {
-    struct dynamop_sigv4_creds creds = {AKID, secret, NULL};
+    struct dynamop_sigv4_creds creds = {AKID, secret, NULL, 0};
     struct dynamo_err err = {0};
 
     ck_assert_msg(dynamop_sigv4_signature(&creds, region, "service", date, VANILLA_STS,
@@ -401,6 +401,46 @@ START_TEST(test_cache)
     ck_assert(!holds(&cache, sizeof(cache), "another/secret+key"));
     dynamop_sigv4_cache_wipe(&cache);
     ck_assert(memcmp(&cache, &zero, sizeof(cache)) == 0);
+}
+END_TEST
+
+/* With a generation, the cache trusts the number instead of hashing the
+ * secret: a new number (a refresh) re-derives, the same one reuses. */
+START_TEST(test_cache_generation)
+{
+    struct dynamop_sigv4_cache cache = {0};
+    struct dynamop_sigv4_creds creds = {AKID, SECRET, NULL, 7};
+    struct dynamo_err err = {0};
+    char fresh[65], out[65];
+
+    ck_assert_int_eq(dynamop_sigv4_signature(&creds, "us-east-1", "service", DATE,
+                                             VANILLA_STS, &cache, out, &err),
+                     0);
+    ck_assert_str_eq(out, VANILLA_SIG);
+    ck_assert_uint_eq(cache.generation, 7);
+    /* Same generation: the cached key is used (a corrupted one shows). */
+    corrupt_key(&cache);
+    ck_assert_int_eq(dynamop_sigv4_signature(&creds, "us-east-1", "service", DATE,
+                                             VANILLA_STS, &cache, out, &err),
+                     0);
+    ck_assert_str_ne(out, VANILLA_SIG);
+    /* A new generation with a new secret re-derives. */
+    creds.secret_access_key = "another/secret+key";
+    creds.generation = 8;
+    sign_with(creds.secret_access_key, DATE, "us-east-1", NULL, fresh);
+    ck_assert_int_eq(dynamop_sigv4_signature(&creds, "us-east-1", "service", DATE,
+                                             VANILLA_STS, &cache, out, &err),
+                     0);
+    ck_assert_str_eq(out, fresh);
+    ck_assert_uint_eq(cache.generation, 8);
+    /* Generation 0 vouches for nothing: the secret is hashed again. */
+    creds.secret_access_key = SECRET;
+    creds.generation = 0;
+    ck_assert_int_eq(dynamop_sigv4_signature(&creds, "us-east-1", "service", DATE,
+                                             VANILLA_STS, &cache, out, &err),
+                     0);
+    ck_assert_str_eq(out, VANILLA_SIG);
+    dynamop_sigv4_cache_wipe(&cache);
 }
 END_TEST
 
@@ -503,7 +543,7 @@ START_TEST(test_dynamodb_request)
     };
     struct dynamop_sigv4_request req = {"POST",           "/", NULL, h, 5, DDB_BODY,
                                         strlen(DDB_BODY), 1};
-    struct dynamop_sigv4_creds creds = {AKID, SECRET, "SESSIONTOKEN123"};
+    struct dynamop_sigv4_creds creds = {AKID, SECRET, "SESSIONTOKEN123", 0};
     struct dynamop_sigv4_cache cache = {0};
     struct dynamo_err err = {0};
     char *auth, buf[DYNAMOP_SIGV4_AUTHZ_MAX], small[sizeof(DDB_AUTH) - 1];
@@ -607,9 +647,9 @@ expect_invalid_auth(const struct dynamop_sigv4_creds *creds, const char *region,
 
 START_TEST(test_invalid_scope)
 {
-    struct dynamop_sigv4_creds good = {AKID, SECRET, NULL},
-                               slash = {"AK/ID", SECRET, NULL};
-    struct dynamop_sigv4_creds nosecret = {AKID, NULL, NULL};
+    struct dynamop_sigv4_creds good = {AKID, SECRET, NULL, 0},
+                               slash = {"AK/ID", SECRET, NULL, 0};
+    struct dynamop_sigv4_creds nosecret = {AKID, NULL, NULL, 0};
     struct dynamo_err err = {0};
     char *out = (char *)"unchanged";
 
@@ -655,7 +695,7 @@ START_TEST(test_chaos)
     char names[STACK_HEADERS_TEST][16];
     struct chaos_arg a = {
         {"POST", "/a/./b/../c d", "z=1&a=%41&m", h, STACK_HEADERS_TEST, "{}", 2, 1},
-        {AKID, SECRET, NULL},
+        {AKID, SECRET, NULL, 0},
         {0},
         _i};
     struct dynamo_err err;
@@ -700,6 +740,7 @@ sigv4_suite(void)
     suite_add_tcase(s, vectors);
     tcase_set_timeout(units, 60);
     tcase_add_test(units, test_cache);
+    tcase_add_test(units, test_cache_generation);
     tcase_add_test(units, test_amz_date);
     tcase_add_test(units, test_sha256_hex);
     tcase_add_test(units, test_uri_forms);
