@@ -64,7 +64,9 @@ dynamop_json_next(const char **pp, const char *end, char close)
  * END.  Eight bytes a step: in a word of them, the lowest byte below 0x20,
  * '"' or '\\' sets its top bit in the "has a byte less than" and "has a
  * zero byte" tests (bytes above it may be flagged too), a byte above 0x7F
- * has its own. */
+ * has its own.  Those tests usually mask with ~w, ~x and ~y to drop bytes
+ * above 0x7F; here such a byte is a hit anyway (w's top bit is or-ed in),
+ * and x and y share w's top bit, so the masks would change nothing. */
 static inline const char *
 dynamop_json_plain_run(const char *q, const char *end)
 {
@@ -75,8 +77,7 @@ dynamop_json_plain_run(const char *q, const char *end)
         memcpy(&w, q, 8);
         x = w ^ (ones * '"');
         y = w ^ (ones * '\\');
-        m = (((w - ones * 0x20) | (x - ones) | (y - ones)) & ~w & ~x & ~y & highs) |
-            (w & highs);
+        m = ((w - ones * 0x20) | (x - ones) | (y - ones) | w) & highs;
         if (m != 0) {
 #if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
             return q + (__builtin_ctzll(m) >> 3);
