@@ -38,10 +38,20 @@
  * buffer of its object (the output for the item's, KEYS for the others).
  * 32 bits are enough: answers longer than MAX_ANSWER are refused. */
 struct key_slot {
-    uint32_t object; /* which object (numbered from 1); 0: an empty slot */
+    uint32_t object; /* which object (numbered from 1) */
     uint32_t off;
     uint32_t len;
     uint32_t hash;
+};
+
+/* Open addressing over every key read.  Which slots are taken is a bitmap,
+ * so that a new table (on the stack for each call) needs 16 bytes zeroed,
+ * not 2 KiB. */
+struct key_table {
+    struct key_slot *slots;
+    uint64_t *used; /* bit I of word I / 64: slot I is taken */
+    size_t nslots;  /* a power of two, from INLINE_SLOTS */
+    size_t nkeys;
 };
 
 #define MAX_ANSWER (UINT32_MAX / 2) /* far past DYNAMOP_HTTP_MAX_BODY */
@@ -54,12 +64,11 @@ struct answer {
     struct dynamo_err *err;
     struct dynamop_buf out;  /* the plain item text */
     struct dynamop_buf keys; /* keys of the objects outside the item */
-    struct key_slot *slots;  /* open addressing over every key read */
-    size_t nslots;
-    size_t nkeys;
+    struct key_table table;
     uint32_t objects; /* objects opened so far */
     struct dynamop_path path;
     struct key_slot inline_slots[INLINE_SLOTS];
+    uint64_t inline_used[INLINE_SLOTS / 64];
 };
 
 /* How read_string writes a string's content (never its quotes). */
@@ -178,26 +187,43 @@ key_hash(uint32_t object, const char *s, size_t len)
     return (uint32_t)(h ^ h >> 29);
 }
 
-/* Doubles the slot table.  Returns 0, or -1 out of memory. */
+static inline int
+slot_used(const struct key_table *t, size_t i)
+{
+    return (int)(t->used[i / 64] >> (i % 64) & 1);
+}
+
+/* Takes slot I of T for S. */
+static inline void
+slot_take(struct key_table *t, size_t i, const struct key_slot *s)
+{
+    t->used[i / 64] |= (uint64_t)1 << (i % 64);
+    t->slots[i] = *s;
+}
+
+/* Doubles the slot table: one block, the slots then their bitmap.
+ * Returns 0, or -1 out of memory. */
 static int
 grow_slots(struct answer *A)
 {
-    size_t n = A->nslots * 2, i, j;
-    struct key_slot *s = dynamop_calloc(n, sizeof(*s));
+    struct key_table *t = &A->table, n = {.nslots = t->nslots * 2, .nkeys = t->nkeys};
+    size_t i, j, mask = n.nslots - 1;
 
-    if (s == NULL)
+    n.slots =
+        dynamop_calloc(n.nslots / 64, 64 * sizeof(struct key_slot) + sizeof(uint64_t));
+    if (n.slots == NULL)
         return -1;
-    for (i = 0; i < A->nslots; i++) {
-        if (A->slots[i].object == 0)
+    n.used = (uint64_t *)(n.slots + n.nslots);
+    for (i = 0; i < t->nslots; i++) {
+        if (!slot_used(t, i))
             continue;
-        for (j = A->slots[i].hash & (n - 1); s[j].object != 0; j = (j + 1) & (n - 1))
+        for (j = t->slots[i].hash & mask; slot_used(&n, j); j = (j + 1) & mask)
             continue;
-        s[j] = A->slots[i];
+        slot_take(&n, j, &t->slots[i]);
     }
-    if (A->slots != A->inline_slots)
-        dynamop_free(A->slots);
-    A->slots = s;
-    A->nslots = n;
+    if (t->slots != A->inline_slots)
+        dynamop_free(t->slots);
+    *t = n;
     return 0;
 }
 
@@ -208,21 +234,23 @@ key_add(struct answer *A, const struct dynamop_buf *b, uint32_t object, size_t o
         size_t len)
 {
     const char *key = len > 0 ? b->data + off : ""; /* B may have no data yet */
-    uint32_t h = key_hash(object, key, len);
+    struct key_table *t = &A->table;
+    struct key_slot k = {object, (uint32_t)off, (uint32_t)len,
+                         key_hash(object, key, len)};
     size_t mask, i;
 
-    if (2 * (A->nkeys + 1) > A->nslots && grow_slots(A) != 0)
+    if (2 * (t->nkeys + 1) > t->nslots && grow_slots(A) != 0)
         return -1;
-    mask = A->nslots - 1;
-    for (i = h & mask; A->slots[i].object != 0; i = (i + 1) & mask) {
-        const struct key_slot *s = &A->slots[i];
+    mask = t->nslots - 1;
+    for (i = k.hash & mask; slot_used(t, i); i = (i + 1) & mask) {
+        const struct key_slot *s = &t->slots[i];
 
-        if (s->object == object && s->hash == h && s->len == len &&
+        if (s->object == object && s->hash == k.hash && s->len == len &&
             (len == 0 || memcmp(b->data + s->off, key, len) == 0))
             return 1;
     }
-    A->slots[i] = (struct key_slot){object, (uint32_t)off, (uint32_t)len, h};
-    A->nkeys++;
+    slot_take(t, i, &k);
+    t->nkeys++;
     return 0;
 }
 
@@ -663,14 +691,17 @@ int
 dynamop_answer_item_text(const char *body, size_t len, const char *field, char **plain,
                          size_t *plain_len, struct dynamo_err *err)
 {
-    struct answer A = {.err = err,
-                       .out = {.max = DYNAMOP_MAX_TEXT},
-                       .keys = {.max = len + 1},
-                       .nslots = INLINE_SLOTS};
+    struct answer A; /* not zeroed whole: its slots and path are written before read */
     int found = 0, rc = -1;
 
     *plain = NULL;
-    A.slots = A.inline_slots;
+    A.err = err;
+    A.out = (struct dynamop_buf){.max = DYNAMOP_MAX_TEXT};
+    A.keys = (struct dynamop_buf){.max = len + 1};
+    memset(A.inline_used, 0, sizeof(A.inline_used));
+    A.table = (struct key_table){A.inline_slots, A.inline_used, INLINE_SLOTS, 0};
+    A.objects = 0;
+    A.path.n = 0;
     A.base = body != NULL ? body : "";
     A.end = A.base + (body != NULL ? len : 0);
     A.p = dynamop_json_ws(A.base, A.end);
@@ -694,8 +725,8 @@ dynamop_answer_item_text(const char *body, size_t len, const char *field, char *
     } else {
         dynamop_free(A.out.data);
     }
-    if (A.slots != A.inline_slots)
-        dynamop_free(A.slots);
+    if (A.table.slots != A.inline_slots)
+        dynamop_free(A.table.slots);
     dynamop_free(A.keys.data);
     return rc;
 }
