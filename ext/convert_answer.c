@@ -574,18 +574,67 @@ tag_value(struct answer *A, enum dynamop_type_tag tag, int depth)
     return rc;
 }
 
-/* The tag spelt by the LEN bytes at S, or DYNAMOP_TAG_MAX. */
+/* The tag spelt by the LEN bytes at S, or DYNAMOP_TAG_MAX: by length and
+ * letters, dynamop_tag_names without a compare per name. */
 static int
 tag_named(const char *s, size_t len)
 {
-    static const unsigned char lens[DYNAMOP_TAG_MAX] = {1, 1, 1, 4, 4, 1, 1, 2, 2, 2};
-    int t;
-
-    for (t = 0; t < DYNAMOP_TAG_MAX; t++)
-        if (lens[t] == len && dynamop_tag_names[t][0] == s[0] &&
-            memcmp(dynamop_tag_names[t], s, len) == 0)
+    switch (len) {
+    case 1:
+        switch (s[0]) {
+        case 'S':
+            return DYNAMOP_TAG_S;
+        case 'N':
+            return DYNAMOP_TAG_N;
+        case 'B':
+            return DYNAMOP_TAG_B;
+        case 'L':
+            return DYNAMOP_TAG_L;
+        case 'M':
+            return DYNAMOP_TAG_M;
+        }
+        break;
+    case 2:
+        if (s[1] != 'S')
             break;
-    return t;
+        switch (s[0]) {
+        case 'S':
+            return DYNAMOP_TAG_SS;
+        case 'N':
+            return DYNAMOP_TAG_NS;
+        case 'B':
+            return DYNAMOP_TAG_BS;
+        }
+        break;
+    case 4:
+        if (memcmp(s, "BOOL", 4) == 0)
+            return DYNAMOP_TAG_BOOL;
+        if (memcmp(s, "NULL", 4) == 0)
+            return DYNAMOP_TAG_NULL;
+        break;
+    }
+    return DYNAMOP_TAG_MAX;
+}
+
+/* The tag at P, on its opening quote, when it is spelt there without
+ * escapes: the closing quote is where its length puts it, and tag_named
+ * takes only letters.  DYNAMOP_TAG_MAX otherwise; *N: its bytes with the
+ * quotes. */
+static inline int
+quick_tag(const char *p, const char *end, size_t *n)
+{
+    size_t left = (size_t)(end - p), len;
+
+    if (left >= 3 && p[2] == '"')
+        len = 1;
+    else if (left >= 4 && p[3] == '"')
+        len = 2;
+    else if (left >= 6 && p[5] == '"')
+        len = 4;
+    else
+        return DYNAMOP_TAG_MAX;
+    *n = len + 2;
+    return tag_named(p + 1, len);
 }
 
 /* The type tag at A->p (a key) into *TAG, then the ':'.  Returns 0, or -1
@@ -602,6 +651,11 @@ read_tag(struct answer *A, enum dynamop_type_tag *tag)
                    ? typed_error(A,
                                  "expected a typed value (an object with one type tag)")
                    : expected(A, "a string (an object key)");
+    if ((t = quick_tag(A->p, A->end, &len)) != DYNAMOP_TAG_MAX) {
+        *tag = (enum dynamop_type_tag)t;
+        A->p += len;
+        return colon(A);
+    }
     q = dynamop_json_span(name, A->end);
     if (q < A->end && *q == '"') { /* no escapes: the name is in the text */
         len = (size_t)(q - name);
