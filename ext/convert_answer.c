@@ -535,25 +535,24 @@ number_string(struct answer *A)
 }
 
 /* The members of the typed object at A->p ('{': the item, or an M's
- * inside) as a plain object; their values at DEPTH L / M levels. */
+ * inside) as a plain object; their values at DEPTH L / M levels.  One
+ * path frame for them all, rewritten for each key: only the values'
+ * errors name a path, and after an error the path is not used again. */
 static int
 item_members(struct answer *A, int depth)
 {
     uint32_t object = ++A->objects;
-    size_t off, len;
+    struct dynamop_frame *f = &A->path.f[A->path.n++];
     int r = open_out(A, '{', '}');
 
+    f->kind = DYNAMOP_FRAME_KEY_OFF;
     while (r == 0) {
-        if (read_key(A, &A->out, object, 1, &off, &len) != 0 ||
-            put1(A, &A->out, ':') != 0)
-            return -1;
-        A->path.f[A->path.n++] =
-            (struct dynamop_frame){.kind = DYNAMOP_FRAME_KEY_OFF, .off = off, .len = len};
-        r = typed_value(A, depth);
-        A->path.n--;
-        if (r != 0 || (r = next_out(A, '}')) < 0)
+        if (read_key(A, &A->out, object, 1, &f->off, &f->len) != 0 ||
+            put1(A, &A->out, ':') != 0 || typed_value(A, depth) != 0 ||
+            (r = next_out(A, '}')) < 0)
             return -1;
     }
+    A->path.n--;
     return r > 0 ? 0 : -1;
 }
 
@@ -562,16 +561,15 @@ item_members(struct answer *A, int depth)
 static int
 list(struct answer *A, int depth)
 {
-    size_t i = 0;
+    struct dynamop_frame *f = &A->path.f[A->path.n++];
     int r = open_out(A, '[', ']');
 
-    for (; r == 0; i++) {
-        dynamop_path_index(&A->path, i);
-        r = typed_value(A, depth);
-        A->path.n--;
-        if (r != 0 || (r = next_out(A, ']')) < 0)
+    f->kind = DYNAMOP_FRAME_INDEX;
+    for (f->index = 0; r == 0; f->index++) {
+        if (typed_value(A, depth) != 0 || (r = next_out(A, ']')) < 0)
             return -1;
     }
+    A->path.n--;
     return r > 0 ? 0 : -1;
 }
 
