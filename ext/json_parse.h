@@ -92,23 +92,20 @@ dynamop_json_plain_run(const char *q, const char *end)
     return q;
 }
 
+/* dynamop_json_span from Q, on a byte above 0x7F (json_parse.c): out of
+ * line, so that the ASCII case stays small where the span is inlined. */
+const char *dynamop_json_span_utf8(const char *q, const char *end);
+
 /* Skips string content that needs no decoding from Q.  Returns where a '"',
  * a '\\' or END is, or a byte no string may hold raw: a control character
  * or the start of invalid UTF-8 (dynamop_json_string_fault says which). */
 static inline const char *
 dynamop_json_span(const char *q, const char *end)
 {
-    size_t n;
-
-    for (;;) {
-        q = dynamop_json_plain_run(q, end);
-        if (q >= end || (unsigned char)*q < 0x80)
-            return q;
-        n = dynamop_utf8_len((const unsigned char *)q, (const unsigned char *)end);
-        if (n == 0)
-            return q;
-        q += n;
-    }
+    q = dynamop_json_plain_run(q, end);
+    if (q >= end || (unsigned char)*q < 0x80)
+        return q;
+    return dynamop_json_span_utf8(q, end);
 }
 
 /* Why a string could not be read: where, and a message. */
