@@ -737,10 +737,9 @@ read_tag(struct answer *A, enum dynamop_type_tag *tag)
     return colon(A);
 }
 
-/* The typed value at A->p ({TAG: value}) as plain JSON; DEPTH counts the
- * L / M levels around it.  Returns 0, or -1 with ERR set. */
+/* typed_value() in general. */
 static int
-typed_value(struct answer *A, int depth)
+any_typed_value(struct answer *A, int depth)
 {
     enum dynamop_type_tag tag = DYNAMOP_TAG_S; /* set by read_tag */
 
@@ -759,6 +758,25 @@ typed_value(struct answer *A, int depth)
     if (A->p < A->end && *A->p == ',')
         return typed_error(A, "expected a typed value (an object with one type tag)");
     return expected(A, "'}'");
+}
+
+/* The typed value at A->p ({TAG: value}) as plain JSON; DEPTH counts the
+ * L / M levels around it.  Returns 0, or -1 with ERR set.  Most are
+ * strings, written compact: {"S":"text"} without escapes is its text's
+ * bytes, quotes included, in one copy; anything else reads in general. */
+static int
+typed_value(struct answer *A, int depth)
+{
+    const char *p = A->p, *q;
+
+    if (A->end - p >= 8 && memcmp(p, "{\"S\":\"", 6) == 0) {
+        q = dynamop_json_span(p + 6, A->end);
+        if (A->end - q >= 2 && q[0] == '"' && q[1] == '}') {
+            A->p = q + 2;
+            return put(A, &A->out, p + 5, (size_t)(q + 1 - (p + 5)));
+        }
+    }
+    return any_typed_value(A, depth);
 }
 
 /* ---- the answer -------------------------------------------------------- */
