@@ -432,11 +432,20 @@ open_out(struct answer *A, char open, char close)
     return put1(A, &A->out, close) != 0 ? -1 : 1;
 }
 
-/* After a value: as next_or_close, writing the ',' or CLOSE passed. */
-static int
+/* After a value: as next_or_close, writing the ',' or CLOSE passed.
+ * Compact text (a ',' and no whitespace, or CLOSE) in a test or two. */
+static inline int
 next_out(struct answer *A, char close)
 {
-    int r = next_or_close(A, close);
+    const char *p = A->p;
+    int r;
+
+    if (A->end - p >= 2 &&
+        (p[0] == close || (p[0] == ',' && (unsigned char)p[1] > ' '))) {
+        A->p = p + 1;
+        return put1(A, &A->out, p[0]) != 0 ? -1 : p[0] == close;
+    }
+    r = next_or_close(A, close);
 
     if (r >= 0 && put1(A, &A->out, r == 0 ? ',' : close) != 0)
         return -1;
