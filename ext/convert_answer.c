@@ -157,6 +157,21 @@ put(struct answer *A, struct dynamop_buf *b, const char *s, size_t n)
     return put_slow(A, b, s, n);
 }
 
+/* put() of N bytes at S in the answer's text.  A short run moves as one
+ * 16-byte block where the text and B both have the room, rather than
+ * through a memcpy call: the bytes past N land in B's spare capacity,
+ * to be written over. */
+static inline int
+put_text(struct answer *A, struct dynamop_buf *b, const char *s, size_t n)
+{
+    if (n <= 16 && A->end - s >= 16 && b->cap - b->len >= 16) {
+        memcpy(b->data + b->len, s, 16);
+        b->len += n;
+        return 0;
+    }
+    return put(A, b, s, n);
+}
+
 /* Appends the byte C to B. */
 static inline int
 put1(struct answer *A, struct dynamop_buf *b, char c)
@@ -312,7 +327,7 @@ read_spanned(struct answer *A, struct dynamop_buf *b, enum str_mode mode, const 
     size_t n, k;
 
     while (q < A->end && *q == '\\') {
-        if (mode != STR_SKIP && put(A, b, run, (size_t)(q - run)) != 0)
+        if (mode != STR_SKIP && put_text(A, b, run, (size_t)(q - run)) != 0)
             return -1;
         if ((q = dynamop_json_escape(q, A->end, dec, &n, &f)) == NULL)
             return json_error(A, f.at, "%s", f.text);
@@ -328,7 +343,7 @@ read_spanned(struct answer *A, struct dynamop_buf *b, enum str_mode mode, const 
         dynamop_json_string_fault(q, A->end, &f);
         return json_error(A, f.at, "%s", f.text);
     }
-    if (mode != STR_SKIP && put(A, b, run, (size_t)(q - run)) != 0)
+    if (mode != STR_SKIP && put_text(A, b, run, (size_t)(q - run)) != 0)
         return -1;
     A->p = q + 1;
     return 0;
@@ -349,7 +364,7 @@ quoted_string(struct answer *A, struct dynamop_buf *b)
     const char *q = dynamop_json_span(A->p + 1, A->end);
 
     if (q < A->end && *q == '"') {
-        if (put(A, b, A->p, (size_t)(q + 1 - A->p)) != 0)
+        if (put_text(A, b, A->p, (size_t)(q + 1 - A->p)) != 0)
             return -1;
         A->p = q + 1;
         return 0;
@@ -378,7 +393,8 @@ read_key(struct answer *A, struct dynamop_buf *b, uint32_t object, int quoted,
     if (q < A->end && *q == '"') { /* no escapes: the text is canonical */
         key = A->p + 1;
         limit = A->end;
-        if (put(A, b, quoted ? A->p : key, (size_t)(q - key) + 2 * (size_t)quoted) != 0)
+        if (put_text(A, b, quoted ? A->p : key, (size_t)(q - key) + 2 * (size_t)quoted) !=
+            0)
             return -1;
         A->p = q + 1;
     } else {
@@ -782,7 +798,7 @@ typed_value(struct answer *A, int depth)
         q = dynamop_json_span(p + 6, A->end);
         if (A->end - q >= 2 && q[0] == '"' && q[1] == '}') {
             A->p = q + 2;
-            return put(A, &A->out, p + 5, (size_t)(q + 1 - (p + 5)));
+            return put_text(A, &A->out, p + 5, (size_t)(q + 1 - (p + 5)));
         }
     }
     return any_typed_value(A, depth);
