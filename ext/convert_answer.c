@@ -547,16 +547,12 @@ skip_value(struct answer *A, size_t depth)
 static int
 number_string(struct answer *A)
 {
-    size_t off = A->out.len, bad;
+    size_t off = A->out.len;
     const char *q = dynamop_json_span(A->p + 1, A->end);
-    struct dynamop_num num;
 
     if (read_spanned(A, &A->out, STR_RAW, q) != 0)
         return -1;
-    if (dynamop_num_scan(A->out.data + off, A->out.len - off, &num, &bad) != NULL ||
-        num.len != A->out.len - off)
-        return 1;
-    return 0;
+    return dynamop_num_is_text(A->out.data + off, A->out.len - off) ? 0 : 1;
 }
 
 /* The members of the typed object at A->p ('{': the item, or an M's
@@ -787,18 +783,23 @@ any_typed_value(struct answer *A, int depth)
 
 /* The typed value at A->p ({TAG: value}) as plain JSON; DEPTH counts the
  * L / M levels around it.  Returns 0, or -1 with ERR set.  Most are
- * strings, written compact: {"S":"text"} without escapes is its text's
- * bytes, quotes included, in one copy; anything else reads in general. */
+ * strings and numbers, written compact: {"S":"text"} without escapes is
+ * its text's bytes, quotes included, {"N":"12"} its number's, each in one
+ * copy; anything else (and a number that is not one) reads in general. */
 static int
 typed_value(struct answer *A, int depth)
 {
-    const char *p = A->p, *q;
+    const char *p = A->p, *s = p + 6, *q;
+    size_t quotes;
 
-    if (A->end - p >= 8 && memcmp(p, "{\"S\":\"", 6) == 0) {
-        q = dynamop_json_span(p + 6, A->end);
-        if (A->end - q >= 2 && q[0] == '"' && q[1] == '}') {
+    if (A->end - p >= 8 && p[0] == '{' && p[1] == '"' && (p[2] == 'S' || p[2] == 'N') &&
+        memcmp(p + 3, "\":\"", 3) == 0) {
+        q = dynamop_json_span(s, A->end);
+        if (A->end - q >= 2 && q[0] == '"' && q[1] == '}' &&
+            (p[2] == 'S' || dynamop_num_is_text(s, (size_t)(q - s)))) {
+            quotes = p[2] == 'S'; /* a string keeps them, a number not */
             A->p = q + 2;
-            return put_text(A, &A->out, p + 5, (size_t)(q + 1 - (p + 5)));
+            return put_text(A, &A->out, s - quotes, (size_t)(q - s) + 2 * quotes);
         }
     }
     return any_typed_value(A, depth);
