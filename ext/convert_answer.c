@@ -555,6 +555,30 @@ number_string(struct answer *A)
     return dynamop_num_is_text(A->out.data + off, A->out.len - off) ? 0 : 1;
 }
 
+/* The typed value at A->p ({TAG: value}) as plain JSON when it is a
+ * compact S or N, most of an item's: {"S":"text"} without escapes is its
+ * text's bytes, quotes included, {"N":"12"} its number's, each in one
+ * copy.  Returns 0, 1 when it is no such value (nothing read: a number
+ * that is not one too), or -1 with ERR set. */
+static inline int
+compact_value(struct answer *A)
+{
+    const char *p = A->p, *s = p + 6, *q;
+    size_t quotes;
+
+    if (A->end - p >= 8 && p[0] == '{' && p[1] == '"' && (p[2] == 'S' || p[2] == 'N') &&
+        memcmp(p + 3, "\":\"", 3) == 0) {
+        q = dynamop_json_span(s, A->end);
+        if (A->end - q >= 2 && q[0] == '"' && q[1] == '}' &&
+            (p[2] == 'S' || dynamop_num_is_text(s, (size_t)(q - s)))) {
+            quotes = p[2] == 'S'; /* a string keeps them, a number not */
+            A->p = q + 2;
+            return put_text(A, &A->out, s - quotes, (size_t)(q - s) + 2 * quotes);
+        }
+    }
+    return 1;
+}
+
 /* The members of the typed object at A->p ('{': the item, or an M's
  * inside) as a plain object; their values at DEPTH L / M levels.  One
  * path frame for them all, rewritten for each key: only the values'
@@ -569,8 +593,11 @@ item_members(struct answer *A, int depth)
     f->kind = DYNAMOP_FRAME_KEY_OFF;
     while (r == 0) {
         if (read_key(A, &A->out, object, 1, &f->off, &f->len) != 0 ||
-            put1(A, &A->out, ':') != 0 || typed_value(A, depth) != 0 ||
-            (r = next_out(A, '}')) < 0)
+            put1(A, &A->out, ':') != 0)
+            return -1;
+        if ((r = compact_value(A)) > 0) /* not in line: see typed_value */
+            r = typed_value(A, depth);
+        if (r != 0 || (r = next_out(A, '}')) < 0)
             return -1;
     }
     A->path.n--;
@@ -587,7 +614,9 @@ list(struct answer *A, int depth)
 
     f->kind = DYNAMOP_FRAME_INDEX;
     for (f->index = 0; r == 0; f->index++) {
-        if (typed_value(A, depth) != 0 || (r = next_out(A, ']')) < 0)
+        if ((r = compact_value(A)) > 0)
+            r = typed_value(A, depth);
+        if (r != 0 || (r = next_out(A, ']')) < 0)
             return -1;
     }
     A->path.n--;
@@ -758,9 +787,12 @@ read_tag(struct answer *A, enum dynamop_type_tag *tag)
     return colon(A);
 }
 
-/* typed_value() in general. */
+/* The typed value at A->p ({TAG: value}) as plain JSON; DEPTH counts the
+ * L / M levels around it.  Returns 0, or -1 with ERR set.  Its callers
+ * try compact_value() first, each in line: called from one place, this
+ * would be merged into that, and its long prologue paid for every value. */
 static int
-any_typed_value(struct answer *A, int depth)
+typed_value(struct answer *A, int depth)
 {
     enum dynamop_type_tag tag = DYNAMOP_TAG_S; /* set by read_tag */
 
@@ -779,30 +811,6 @@ any_typed_value(struct answer *A, int depth)
     if (A->p < A->end && *A->p == ',')
         return typed_error(A, "expected a typed value (an object with one type tag)");
     return expected(A, "'}'");
-}
-
-/* The typed value at A->p ({TAG: value}) as plain JSON; DEPTH counts the
- * L / M levels around it.  Returns 0, or -1 with ERR set.  Most are
- * strings and numbers, written compact: {"S":"text"} without escapes is
- * its text's bytes, quotes included, {"N":"12"} its number's, each in one
- * copy; anything else (and a number that is not one) reads in general. */
-static int
-typed_value(struct answer *A, int depth)
-{
-    const char *p = A->p, *s = p + 6, *q;
-    size_t quotes;
-
-    if (A->end - p >= 8 && p[0] == '{' && p[1] == '"' && (p[2] == 'S' || p[2] == 'N') &&
-        memcmp(p + 3, "\":\"", 3) == 0) {
-        q = dynamop_json_span(s, A->end);
-        if (A->end - q >= 2 && q[0] == '"' && q[1] == '}' &&
-            (p[2] == 'S' || dynamop_num_is_text(s, (size_t)(q - s)))) {
-            quotes = p[2] == 'S'; /* a string keeps them, a number not */
-            A->p = q + 2;
-            return put_text(A, &A->out, s - quotes, (size_t)(q - s) + 2 * quotes);
-        }
-    }
-    return any_typed_value(A, depth);
 }
 
 /* ---- the answer -------------------------------------------------------- */
