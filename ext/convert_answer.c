@@ -313,6 +313,19 @@ key_add(struct answer *A, const struct dynamop_buf *b, uint32_t object, size_t o
     return 0;
 }
 
+/* key_add() with its errors: a duplicate is one at AT, the key's place in
+ * the text.  Returns 0, or -1 with ERR set. */
+static int
+new_key(struct answer *A, const struct dynamop_buf *b, uint32_t object, size_t off,
+        size_t len, const char *key, const char *limit, const char *at)
+{
+    int seen = key_add(A, b, object, off, len, key, limit);
+
+    if (seen < 0)
+        return dynamop_err_nomem(A->err), -1;
+    return seen > 0 ? json_error(A, at, "duplicate object key") : 0;
+}
+
 /* ---- lexical pieces ------------------------------------------------------ */
 
 /* Reads the string at A->p (on its opening quote), writing its content to
@@ -384,7 +397,6 @@ read_key(struct answer *A, struct dynamop_buf *b, uint32_t object, int quoted,
          size_t *off, size_t *len)
 {
     const char *at = A->p, *q, *key, *limit;
-    int seen;
 
     if (A->p >= A->end || *A->p != '"')
         return expected(A, "a string (an object key)");
@@ -406,12 +418,32 @@ read_key(struct answer *A, struct dynamop_buf *b, uint32_t object, int quoted,
         limit = b->data + b->len;
     }
     *len = b->len - (size_t)quoted - *off;
-    if ((seen = key_add(A, b, object, *off, *len, key, limit)) != 0) {
-        if (seen < 0)
-            return dynamop_err_nomem(A->err), -1;
-        return json_error(A, at, "duplicate object key");
+    return new_key(A, b, object, *off, *len, key, limit, at) != 0 ? -1 : colon(A);
+}
+
+/* read_key() for a member of the item or of an M (into the output, its
+ * place in F), then the ':' written.  Compact text ("key": without
+ * escapes, no whitespace) in line. */
+static inline int
+item_key(struct answer *A, uint32_t object, struct dynamop_frame *f)
+{
+    const char *p = A->p, *q;
+
+    if (p < A->end && *p == '"') {
+        q = dynamop_json_span(p + 1, A->end);
+        if (A->end - q >= 3 && q[0] == '"' && q[1] == ':' && (unsigned char)q[2] > ' ') {
+            f->off = A->out.len + 1;
+            f->len = (size_t)(q - (p + 1));
+            if (put_text(A, &A->out, p, f->len + 2) != 0 ||
+                new_key(A, &A->out, object, f->off, f->len, p + 1, A->end, p) != 0)
+                return -1;
+            A->p = q + 2;
+            return put1(A, &A->out, ':');
+        }
     }
-    return colon(A);
+    if (read_key(A, &A->out, object, 1, &f->off, &f->len) != 0)
+        return -1;
+    return put1(A, &A->out, ':');
 }
 
 /* WORD (N bytes) at A->p: 1 and moves past it, or 0. */
@@ -592,8 +624,7 @@ item_members(struct answer *A, int depth)
 
     f->kind = DYNAMOP_FRAME_KEY_OFF;
     while (r == 0) {
-        if (read_key(A, &A->out, object, 1, &f->off, &f->len) != 0 ||
-            put1(A, &A->out, ':') != 0)
+        if (item_key(A, object, f) != 0)
             return -1;
         if ((r = compact_value(A)) > 0) /* not in line: see typed_value */
             r = typed_value(A, depth);
