@@ -720,7 +720,7 @@ tag_value(struct answer *A, enum dynamop_type_tag tag, int depth)
 
 /* The tag spelt by the LEN bytes at S, or DYNAMOP_TAG_MAX: by length and
  * letters, dynamop_tag_names without a compare per name. */
-static int
+static inline int
 tag_named(const char *s, size_t len)
 {
     switch (len) {
