@@ -294,21 +294,25 @@ key_add(struct answer *A, const struct dynamop_buf *b, uint32_t object, size_t o
         size_t len, const char *key, const char *limit)
 {
     struct key_table *t = &A->table;
-    struct key_slot k = {object, (uint32_t)off, (uint32_t)len,
-                         key_hash(object, key, len, limit)};
+    uint32_t h = key_hash(object, key, len, limit);
+    struct key_slot *s;
     size_t mask, i;
 
     if (2 * (t->nkeys + 1) > t->nslots && grow_slots(A) != 0)
         return -1;
     mask = t->nslots - 1;
-    for (i = k.hash & mask; slot_used(t, i); i = (i + 1) & mask) {
-        const struct key_slot *s = &t->slots[i];
-
-        if (s->object == object && s->hash == k.hash && s->len == len &&
+    for (i = h & mask; slot_used(t, i); i = (i + 1) & mask) {
+        s = &t->slots[i];
+        if (s->object == object && s->hash == h && s->len == len &&
             (len == 0 || memcmp(b->data + s->off, key, len) == 0))
             return 1;
     }
-    slot_take(t, i, &k);
+    t->used[i / 64] |= (uint64_t)1 << (i % 64);
+    s = &t->slots[i];
+    s->object = object;
+    s->off = (uint32_t)off;
+    s->len = (uint32_t)len;
+    s->hash = h;
     t->nkeys++;
     return 0;
 }
