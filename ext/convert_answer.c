@@ -35,8 +35,10 @@
 #include "json_parse.h"
 
 /* A key of an object read so far: its canonical text at OFF in the
- * buffer of its object (the output for the item's, KEYS for the others).
- * 32 bits are enough: answers longer than MAX_ANSWER are refused. */
+ * buffer of its object (the output for the item's, KEYS for the others),
+ * or in the answer's text (OFF | KEY_IN_TEXT) when the key had no escapes
+ * and its object writes no output.  32 bits are enough: answers longer
+ * than MAX_ANSWER are refused. */
 struct key_slot {
     uint32_t object; /* which object (numbered from 1) */
     uint32_t off;
@@ -54,8 +56,9 @@ struct key_table {
     size_t nkeys;
 };
 
-#define MAX_ANSWER (UINT32_MAX / 2) /* far past DYNAMOP_HTTP_MAX_BODY */
-#define INLINE_SLOTS 128            /* a power of two: a GetItem answer's keys fit */
+#define MAX_ANSWER (UINT32_MAX / 2)   /* far past DYNAMOP_HTTP_MAX_BODY */
+#define KEY_IN_TEXT ((size_t)1 << 31) /* past any offset below MAX_ANSWER */
+#define INLINE_SLOTS 128              /* a power of two: a GetItem answer's keys fit */
 
 struct answer {
     const char *base; /* the whole text, for positions */
@@ -285,6 +288,13 @@ grow_slots(struct answer *A)
     return 0;
 }
 
+/* The key at OFF (as in a key_slot), in the answer's text or in B. */
+static inline const char *
+key_at(const struct answer *A, const struct dynamop_buf *b, size_t off)
+{
+    return off & KEY_IN_TEXT ? A->base + (off & ~KEY_IN_TEXT) : b->data + off;
+}
+
 /* Adds the key at OFF (LEN bytes) in B to those of OBJECT; KEY holds the
  * same bytes, readable up to LIMIT (in the answer's text when they had no
  * escapes).  Returns 0, 1 when OBJECT has it already, or -1 out of
@@ -304,7 +314,7 @@ key_add(struct answer *A, const struct dynamop_buf *b, uint32_t object, size_t o
     for (i = h & mask; slot_used(t, i); i = (i + 1) & mask) {
         s = &t->slots[i];
         if (s->object == object && s->hash == h && s->len == len &&
-            (len == 0 || memcmp(b->data + s->off, key, len) == 0))
+            (len == 0 || memcmp(key_at(A, b, s->off), key, len) == 0))
             return 1;
     }
     t->used[i / 64] |= (uint64_t)1 << (i % 64);
@@ -394,8 +404,9 @@ quoted_string(struct answer *A, struct dynamop_buf *b)
 
 /* Reads the key at A->p into B (between quotes when QUOTED), canonical,
  * and checks that OBJECT has no such key yet; then the ':' and the
- * whitespace around it.  *OFF and *LEN: where the key's content is in B.
- * Returns 0, or -1 with ERR set. */
+ * whitespace around it.  *OFF and *LEN: where the key's content is in B,
+ * or (not QUOTED: nothing is written) in the text when it had no escapes
+ * (key_at).  Returns 0, or -1 with ERR set. */
 static int
 read_key(struct answer *A, struct dynamop_buf *b, uint32_t object, int quoted,
          size_t *off, size_t *len)
@@ -409,9 +420,11 @@ read_key(struct answer *A, struct dynamop_buf *b, uint32_t object, int quoted,
     if (q < A->end && *q == '"') { /* no escapes: the text is canonical */
         key = A->p + 1;
         limit = A->end;
-        if (put_text(A, b, quoted ? A->p : key, (size_t)(q - key) + 2 * (size_t)quoted) !=
-            0)
+        if (!quoted)
+            *off = (size_t)(key - A->base) | KEY_IN_TEXT;
+        else if (put_text(A, b, A->p, (size_t)(q + 1 - A->p)) != 0)
             return -1;
+        *len = (size_t)(q - key);
         A->p = q + 1;
     } else {
         if (quoted ? put1(A, b, '"') != 0 || read_spanned(A, b, STR_CANON, q) != 0 ||
@@ -420,8 +433,8 @@ read_key(struct answer *A, struct dynamop_buf *b, uint32_t object, int quoted,
             return -1;
         key = b->len > *off ? b->data + *off : ""; /* B may have no data yet */
         limit = b->data + b->len;
+        *len = b->len - (size_t)quoted - *off;
     }
-    *len = b->len - (size_t)quoted - *off;
     return new_key(A, b, object, *off, *len, key, limit, at) != 0 ? -1 : colon(A);
 }
 
@@ -880,7 +893,7 @@ answer_members(struct answer *A, const char *field, int *found)
     do {
         if (read_key(A, &A->keys, object, 0, &off, &len) != 0)
             return -1;
-        if (len == flen && memcmp(A->keys.data + off, field, flen) == 0) {
+        if (len == flen && memcmp(key_at(A, &A->keys, off), field, flen) == 0) {
             if (item(A) != 0)
                 return -1;
             *found = 1;
