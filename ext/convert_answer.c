@@ -7,7 +7,11 @@
  * hash table per object), walk the item to print it and free it all: the
  * bulk of a GET's CPU.  Here the answer is read once and the plain text
  * written as it goes, into an output buffer sized once (it cannot outgrow
- * the answer) plus a small one for the keys outside the item.
+ * the answer) plus a small one for keys with escapes outside the item.
+ * Compact text (no whitespace, no escapes: what DynamoDB sends) takes
+ * fast paths that read a whole key or a whole {"S": ...} / {"N": ...}
+ * value at once; anything else falls back, at the same byte, to the
+ * general reader, which makes the errors.
  *
  * The bytes written are those dynamo_item_to_json_text() makes of the item
  * dynamop_decode_body() parses (tests/unit/check_json_parse.c and
