@@ -287,14 +287,38 @@ dynamop_num_json(const char *s, const struct dynamop_num *num, enum dynamo_code 
     return v;
 }
 
-/* 1 when S (LEN bytes) is exactly one RFC 8259 number. */
-static int
-is_number_text(const char *s, size_t len)
+/* The digits from S on, before END. */
+static const char *
+skip_digits(const char *s, const char *end)
 {
-    struct dynamop_num num;
-    size_t bad;
+    while (s < end && IS_DIGIT(*s))
+        s++;
+    return s;
+}
 
-    return dynamop_num_scan(s, len, &num, &bad) == NULL && num.len == len;
+int
+dynamop_num_is_text(const char *s, size_t len)
+{
+    const char *end = s + len;
+
+    if (s < end && *s == '-')
+        s++;
+    if (s >= end || !IS_DIGIT(*s))
+        return 0;
+    s = *s == '0' ? s + 1 : skip_digits(s, end); /* a digit after a 0: s != end */
+    if (s < end && *s == '.') {
+        if (++s >= end || !IS_DIGIT(*s))
+            return 0;
+        s = skip_digits(s, end);
+    }
+    if (s < end && (*s == 'e' || *s == 'E')) {
+        if (++s < end && (*s == '+' || *s == '-'))
+            s++;
+        if (s >= end || !IS_DIGIT(*s))
+            return 0;
+        s = skip_digits(s, end);
+    }
+    return s == end;
 }
 
 /* ---- the typed form ---------------------------------------------------- */
@@ -324,7 +348,8 @@ check_set(const json_t *set, int numbers, const char *tag,
         const json_t *e = json_array_get(set, i);
 
         if (!json_is_string(e) ||
-            (numbers && !is_number_text(json_string_value(e), json_string_length(e)))) {
+            (numbers &&
+             !dynamop_num_is_text(json_string_value(e), json_string_length(e)))) {
             dynamop_path_err(err, DYNAMO_ERR_BAD_RESPONSE, path, NULL,
                              "'%s' element %zu is not %s", tag, i,
                              numbers ? "a number in a string" : "a string");
@@ -369,7 +394,7 @@ dynamop_typed_split(const json_t *typed, enum dynamop_type_tag *tag, const json_
         break;
     case DYNAMOP_TAG_N:
         ok = json_is_string(v) &&
-             is_number_text(json_string_value(v), json_string_length(v));
+             dynamop_num_is_text(json_string_value(v), json_string_length(v));
         break;
     case DYNAMOP_TAG_BOOL:
         ok = json_is_boolean(v);

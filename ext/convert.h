@@ -150,6 +150,10 @@ enum dynamo_code dynamop_num_value(const char *s, const struct dynamop_num *num,
  * (DYNAMO_ERR_INVALID: past a double's range; DYNAMO_ERR_NOMEM). */
 json_t *dynamop_num_json(const char *s, const struct dynamop_num *num,
                          enum dynamo_code *code);
+/* 1 when the LEN bytes at S are exactly one RFC 8259 number: what
+ * dynamop_num_scan accepts whole, checked without counting digits (N
+ * values and NS elements are checked on every read). */
+int dynamop_num_is_text(const char *s, size_t len);
 /* NULL when NUM is within DynamoDB's limits, else the reason. */
 const char *dynamop_num_limits(const struct dynamop_num *num);
 

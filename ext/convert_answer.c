@@ -7,7 +7,11 @@
  * hash table per object), walk the item to print it and free it all: the
  * bulk of a GET's CPU.  Here the answer is read once and the plain text
  * written as it goes, into an output buffer sized once (it cannot outgrow
- * the answer) plus a small one for the keys outside the item.
+ * the answer) plus a small one for keys with escapes outside the item.
+ * Compact text (no whitespace, no escapes: what DynamoDB sends) takes
+ * fast paths that read a whole key or a whole {"S": ...} / {"N": ...}
+ * value at once; anything else falls back, at the same byte, to the
+ * general reader, which makes the errors.
  *
  * The bytes written are those dynamo_item_to_json_text() makes of the item
  * dynamop_decode_body() parses (tests/unit/check_json_parse.c and
@@ -35,17 +39,30 @@
 #include "json_parse.h"
 
 /* A key of an object read so far: its canonical text at OFF in the
- * buffer of its object (the output for the item's, KEYS for the others).
- * 32 bits are enough: answers longer than MAX_ANSWER are refused. */
+ * buffer of its object (the output for the item's, KEYS for the others),
+ * or in the answer's text (OFF | KEY_IN_TEXT) when the key had no escapes
+ * and its object writes no output.  32 bits are enough: answers longer
+ * than MAX_ANSWER are refused. */
 struct key_slot {
-    uint32_t object; /* which object (numbered from 1); 0: an empty slot */
+    uint32_t object; /* which object (numbered from 1) */
     uint32_t off;
     uint32_t len;
     uint32_t hash;
 };
 
-#define MAX_ANSWER (UINT32_MAX / 2) /* far past DYNAMOP_HTTP_MAX_BODY */
-#define INLINE_SLOTS 128            /* a power of two: a GetItem answer's keys fit */
+/* Open addressing over every key read.  Which slots are taken is a bitmap,
+ * so that a new table (on the stack for each call) needs 16 bytes zeroed,
+ * not 2 KiB. */
+struct key_table {
+    struct key_slot *slots;
+    uint64_t *used; /* bit I of word I / 64: slot I is taken */
+    size_t nslots;  /* a power of two, from INLINE_SLOTS */
+    size_t nkeys;
+};
+
+#define MAX_ANSWER (UINT32_MAX / 2)   /* far past DYNAMOP_HTTP_MAX_BODY */
+#define KEY_IN_TEXT ((size_t)1 << 31) /* past any offset below MAX_ANSWER */
+#define INLINE_SLOTS 128              /* a power of two: a GetItem answer's keys fit */
 
 struct answer {
     const char *base; /* the whole text, for positions */
@@ -54,12 +71,11 @@ struct answer {
     struct dynamo_err *err;
     struct dynamop_buf out;  /* the plain item text */
     struct dynamop_buf keys; /* keys of the objects outside the item */
-    struct key_slot *slots;  /* open addressing over every key read */
-    size_t nslots;
-    size_t nkeys;
+    struct key_table table;
     uint32_t objects; /* objects opened so far */
     struct dynamop_path path;
     struct key_slot inline_slots[INLINE_SLOTS];
+    uint64_t inline_used[INLINE_SLOTS / 64];
 };
 
 /* How read_string writes a string's content (never its quotes). */
@@ -118,10 +134,9 @@ typed_error(struct answer *A, const char *fmt, ...)
     return -1;
 }
 
-/* Appends N bytes at S to B.  Returns 0, or -1 with ERR set (B is freed:
- * the error names no path, whose keys were in it). */
+/* put() when B must grow, or N is 0. */
 static int
-put(struct answer *A, struct dynamop_buf *b, const char *s, size_t n)
+put_slow(struct answer *A, struct dynamop_buf *b, const char *s, size_t n)
 {
     enum dynamo_code code = dynamop_buf_put(b, s, n);
 
@@ -134,7 +149,37 @@ put(struct answer *A, struct dynamop_buf *b, const char *s, size_t n)
     return -1;
 }
 
-/* Appends the byte C to B: put() without a call for the common case. */
+/* Appends N bytes at S to B.  Returns 0, or -1 with ERR set (B is freed:
+ * the error names no path, whose keys were in it).  Inline: the item's
+ * buffer is sized once, so its puts never grow it.  N - 1 < room is
+ * 1 <= N <= room in one test (N == 0 wraps round). */
+static inline int
+put(struct answer *A, struct dynamop_buf *b, const char *s, size_t n)
+{
+    if (n - 1 < b->cap - b->len) {
+        memcpy(b->data + b->len, s, n);
+        b->len += n;
+        return 0;
+    }
+    return put_slow(A, b, s, n);
+}
+
+/* put() of N bytes at S in the answer's text.  A short run moves as one
+ * 16-byte block where the text and B both have the room, rather than
+ * through a memcpy call: the bytes past N land in B's spare capacity,
+ * to be written over. */
+static inline int
+put_text(struct answer *A, struct dynamop_buf *b, const char *s, size_t n)
+{
+    if (n <= 16 && A->end - s >= 16 && b->cap - b->len >= 16) {
+        memcpy(b->data + b->len, s, 16);
+        b->len += n;
+        return 0;
+    }
+    return put(A, b, s, n);
+}
+
+/* Appends the byte C to B. */
 static inline int
 put1(struct answer *A, struct dynamop_buf *b, char c)
 {
@@ -142,13 +187,12 @@ put1(struct answer *A, struct dynamop_buf *b, char c)
         b->data[b->len++] = c;
         return 0;
     }
-    return put(A, b, &c, 1);
+    return put_slow(A, b, &c, 1);
 }
 
-/* Past the ':' after a key, and the whitespace around it.  Returns 0, or
- * -1 with ERR set. */
+/* colon() past whitespace. */
 static int
-colon(struct answer *A)
+colon_ws(struct answer *A)
 {
     A->p = dynamop_json_ws(A->p, A->end);
     if (A->p >= A->end || *A->p != ':')
@@ -157,12 +201,44 @@ colon(struct answer *A)
     return 0;
 }
 
+/* Past the ':' after a key, and the whitespace around it.  Returns 0, or
+ * -1 with ERR set.  Compact text (a ':', then no whitespace) in a test. */
+static inline int
+colon(struct answer *A)
+{
+    if (A->end - A->p >= 2 && A->p[0] == ':' && (unsigned char)A->p[1] > ' ') {
+        A->p++;
+        return 0;
+    }
+    return colon_ws(A);
+}
+
 /* ---- keys, for duplicates ------------------------------------------------ */
 
-/* A hash of the LEN bytes at S, seeded with OBJECT: eight bytes a step,
- * each mixed in with a multiply and a shift. */
-static uint32_t
-key_hash(uint32_t object, const char *s, size_t len)
+/* The LEN (< 8) bytes at S as a word, the rest of it zero.  Where LIMIT
+ * leaves a whole word readable, on a little-endian machine, one load and a
+ * mask rather than a memcpy call of a variable length. */
+static inline uint64_t
+tail_word(const char *s, size_t len, const char *limit)
+{
+    uint64_t w = 0;
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (limit - s >= 8) {
+        memcpy(&w, s, 8);
+        return w & ~(~(uint64_t)0 << (8 * len));
+    }
+#else
+    (void)limit;
+#endif
+    memcpy(&w, s, len);
+    return w;
+}
+
+/* A hash of the LEN bytes at S (readable up to LIMIT), seeded with OBJECT:
+ * eight bytes a step, each mixed in with a multiply and a shift. */
+static inline uint32_t
+key_hash(uint32_t object, const char *s, size_t len, const char *limit)
 {
     const uint64_t k = 0x9E3779B97F4A7C15u;
     uint64_t h = (object + len) * k, w;
@@ -172,74 +248,117 @@ key_hash(uint32_t object, const char *s, size_t len)
         h = (h ^ w) * k;
         h ^= h >> 32;
     }
-    w = 0;
-    memcpy(&w, s, len);
-    h = (h ^ w) * k;
+    h = (h ^ tail_word(s, len, limit)) * k;
     return (uint32_t)(h ^ h >> 29);
 }
 
-/* Doubles the slot table.  Returns 0, or -1 out of memory. */
+static inline int
+slot_used(const struct key_table *t, size_t i)
+{
+    return (int)(t->used[i / 64] >> (i % 64) & 1);
+}
+
+/* Takes slot I of T for S. */
+static inline void
+slot_take(struct key_table *t, size_t i, const struct key_slot *s)
+{
+    t->used[i / 64] |= (uint64_t)1 << (i % 64);
+    t->slots[i] = *s;
+}
+
+/* Doubles the slot table: one block, the slots then their bitmap.
+ * Returns 0, or -1 out of memory. */
 static int
 grow_slots(struct answer *A)
 {
-    size_t n = A->nslots * 2, i, j;
-    struct key_slot *s = dynamop_calloc(n, sizeof(*s));
+    struct key_table *t = &A->table, n = {.nslots = t->nslots * 2, .nkeys = t->nkeys};
+    size_t i, j, mask = n.nslots - 1;
 
-    if (s == NULL)
+    n.slots =
+        dynamop_calloc(n.nslots / 64, 64 * sizeof(struct key_slot) + sizeof(uint64_t));
+    if (n.slots == NULL)
         return -1;
-    for (i = 0; i < A->nslots; i++) {
-        if (A->slots[i].object == 0)
+    n.used = (uint64_t *)(n.slots + n.nslots);
+    for (i = 0; i < t->nslots; i++) {
+        if (!slot_used(t, i))
             continue;
-        for (j = A->slots[i].hash & (n - 1); s[j].object != 0; j = (j + 1) & (n - 1))
+        for (j = t->slots[i].hash & mask; slot_used(&n, j); j = (j + 1) & mask)
             continue;
-        s[j] = A->slots[i];
+        slot_take(&n, j, &t->slots[i]);
     }
-    if (A->slots != A->inline_slots)
-        dynamop_free(A->slots);
-    A->slots = s;
-    A->nslots = n;
+    if (t->slots != A->inline_slots)
+        dynamop_free(t->slots);
+    *t = n;
     return 0;
 }
 
-/* Adds the key at OFF (LEN bytes) in B to those of OBJECT.  Returns 0, 1
- * when OBJECT has it already, or -1 out of memory. */
+/* The key at OFF (as in a key_slot), in the answer's text or in B. */
+static inline const char *
+key_at(const struct answer *A, const struct dynamop_buf *b, size_t off)
+{
+    return off & KEY_IN_TEXT ? A->base + (off & ~KEY_IN_TEXT) : b->data + off;
+}
+
+/* Adds the key at OFF (LEN bytes) in B to those of OBJECT; KEY holds the
+ * same bytes, readable up to LIMIT (in the answer's text when they had no
+ * escapes).  Returns 0, 1 when OBJECT has it already, or -1 out of
+ * memory. */
 static int
 key_add(struct answer *A, const struct dynamop_buf *b, uint32_t object, size_t off,
-        size_t len)
+        size_t len, const char *key, const char *limit)
 {
-    const char *key = len > 0 ? b->data + off : ""; /* B may have no data yet */
-    uint32_t h = key_hash(object, key, len);
+    struct key_table *t = &A->table;
+    uint32_t h = key_hash(object, key, len, limit);
+    struct key_slot *s;
     size_t mask, i;
 
-    if (2 * (A->nkeys + 1) > A->nslots && grow_slots(A) != 0)
+    if (2 * (t->nkeys + 1) > t->nslots && grow_slots(A) != 0)
         return -1;
-    mask = A->nslots - 1;
-    for (i = h & mask; A->slots[i].object != 0; i = (i + 1) & mask) {
-        const struct key_slot *s = &A->slots[i];
-
+    mask = t->nslots - 1;
+    for (i = h & mask; slot_used(t, i); i = (i + 1) & mask) {
+        s = &t->slots[i];
         if (s->object == object && s->hash == h && s->len == len &&
-            (len == 0 || memcmp(b->data + s->off, key, len) == 0))
+            (len == 0 || memcmp(key_at(A, b, s->off), key, len) == 0))
             return 1;
     }
-    A->slots[i] = (struct key_slot){object, (uint32_t)off, (uint32_t)len, h};
-    A->nkeys++;
+    t->used[i / 64] |= (uint64_t)1 << (i % 64);
+    s = &t->slots[i];
+    s->object = object;
+    s->off = (uint32_t)off;
+    s->len = (uint32_t)len;
+    s->hash = h;
+    t->nkeys++;
     return 0;
+}
+
+/* key_add() with its errors: a duplicate is one at AT, the key's place in
+ * the text.  Returns 0, or -1 with ERR set. */
+static int
+new_key(struct answer *A, const struct dynamop_buf *b, uint32_t object, size_t off,
+        size_t len, const char *key, const char *limit, const char *at)
+{
+    int seen = key_add(A, b, object, off, len, key, limit);
+
+    if (seen < 0)
+        return dynamop_err_nomem(A->err), -1;
+    return seen > 0 ? json_error(A, at, "duplicate object key") : 0;
 }
 
 /* ---- lexical pieces ------------------------------------------------------ */
 
 /* Reads the string at A->p (on its opening quote), writing its content to
- * B as MODE says, and moves past it.  Returns 0, or -1 with ERR set. */
+ * B as MODE says, and moves past it; Q: where dynamop_json_span stopped
+ * from its first byte.  Returns 0, or -1 with ERR set. */
 static int
-read_string(struct answer *A, struct dynamop_buf *b, enum str_mode mode)
+read_spanned(struct answer *A, struct dynamop_buf *b, enum str_mode mode, const char *q)
 {
-    const char *run = A->p + 1, *q = dynamop_json_span(run, A->end);
+    const char *run = A->p + 1;
     struct dynamop_json_fault f;
     char dec[4], esc[6];
     size_t n, k;
 
     while (q < A->end && *q == '\\') {
-        if (mode != STR_SKIP && put(A, b, run, (size_t)(q - run)) != 0)
+        if (mode != STR_SKIP && put_text(A, b, run, (size_t)(q - run)) != 0)
             return -1;
         if ((q = dynamop_json_escape(q, A->end, dec, &n, &f)) == NULL)
             return json_error(A, f.at, "%s", f.text);
@@ -255,10 +374,16 @@ read_string(struct answer *A, struct dynamop_buf *b, enum str_mode mode)
         dynamop_json_string_fault(q, A->end, &f);
         return json_error(A, f.at, "%s", f.text);
     }
-    if (mode != STR_SKIP && put(A, b, run, (size_t)(q - run)) != 0)
+    if (mode != STR_SKIP && put_text(A, b, run, (size_t)(q - run)) != 0)
         return -1;
     A->p = q + 1;
     return 0;
+}
+
+static int
+read_string(struct answer *A, struct dynamop_buf *b, enum str_mode mode)
+{
+    return read_spanned(A, b, mode, dynamop_json_span(A->p + 1, A->end));
 }
 
 /* The string at A->p as a JSON string in the emitter's form, into B.
@@ -270,12 +395,12 @@ quoted_string(struct answer *A, struct dynamop_buf *b)
     const char *q = dynamop_json_span(A->p + 1, A->end);
 
     if (q < A->end && *q == '"') {
-        if (put(A, b, A->p, (size_t)(q + 1 - A->p)) != 0)
+        if (put_text(A, b, A->p, (size_t)(q + 1 - A->p)) != 0)
             return -1;
         A->p = q + 1;
         return 0;
     }
-    return put1(A, b, '"') != 0 || read_string(A, b, STR_CANON) != 0 ||
+    return put1(A, b, '"') != 0 || read_spanned(A, b, STR_CANON, q) != 0 ||
                    put1(A, b, '"') != 0
                ? -1
                : 0;
@@ -283,27 +408,63 @@ quoted_string(struct answer *A, struct dynamop_buf *b)
 
 /* Reads the key at A->p into B (between quotes when QUOTED), canonical,
  * and checks that OBJECT has no such key yet; then the ':' and the
- * whitespace around it.  *OFF and *LEN: where the key's content is in B.
- * Returns 0, or -1 with ERR set. */
+ * whitespace around it.  *OFF and *LEN: where the key's content is in B,
+ * or (not QUOTED: nothing is written) in the text when it had no escapes
+ * (key_at).  Returns 0, or -1 with ERR set. */
 static int
 read_key(struct answer *A, struct dynamop_buf *b, uint32_t object, int quoted,
          size_t *off, size_t *len)
 {
-    const char *at = A->p;
-    int seen;
+    const char *at = A->p, *q, *key, *limit;
 
     if (A->p >= A->end || *A->p != '"')
         return expected(A, "a string (an object key)");
     *off = b->len + (size_t)quoted;
-    if ((quoted ? quoted_string(A, b) : read_string(A, b, STR_CANON)) != 0)
-        return -1;
-    *len = b->len - (size_t)quoted - *off;
-    if ((seen = key_add(A, b, object, *off, *len)) != 0) {
-        if (seen < 0)
-            return dynamop_err_nomem(A->err), -1;
-        return json_error(A, at, "duplicate object key");
+    q = dynamop_json_span(A->p + 1, A->end);
+    if (q < A->end && *q == '"') { /* no escapes: the text is canonical */
+        key = A->p + 1;
+        limit = A->end;
+        if (!quoted)
+            *off = (size_t)(key - A->base) | KEY_IN_TEXT;
+        else if (put_text(A, b, A->p, (size_t)(q + 1 - A->p)) != 0)
+            return -1;
+        *len = (size_t)(q - key);
+        A->p = q + 1;
+    } else {
+        if (quoted ? put1(A, b, '"') != 0 || read_spanned(A, b, STR_CANON, q) != 0 ||
+                         put1(A, b, '"') != 0
+                   : read_spanned(A, b, STR_CANON, q) != 0)
+            return -1;
+        key = b->len > *off ? b->data + *off : ""; /* B may have no data yet */
+        limit = b->data + b->len;
+        *len = b->len - (size_t)quoted - *off;
     }
-    return colon(A);
+    return new_key(A, b, object, *off, *len, key, limit, at) != 0 ? -1 : colon(A);
+}
+
+/* read_key() for a member of the item or of an M (into the output, its
+ * place in F), then the ':' written.  Compact text ("key": without
+ * escapes, no whitespace) in line. */
+static inline int
+item_key(struct answer *A, uint32_t object, struct dynamop_frame *f)
+{
+    const char *p = A->p, *q;
+
+    if (p < A->end && *p == '"') {
+        q = dynamop_json_span(p + 1, A->end);
+        if (A->end - q >= 3 && q[0] == '"' && q[1] == ':' && (unsigned char)q[2] > ' ') {
+            f->off = A->out.len + 1;
+            f->len = (size_t)(q - (p + 1));
+            if (put_text(A, &A->out, p, f->len + 2) != 0 ||
+                new_key(A, &A->out, object, f->off, f->len, p + 1, A->end, p) != 0)
+                return -1;
+            A->p = q + 2;
+            return put1(A, &A->out, ':');
+        }
+    }
+    if (read_key(A, &A->out, object, 1, &f->off, &f->len) != 0)
+        return -1;
+    return put1(A, &A->out, ':');
 }
 
 /* WORD (N bytes) at A->p: 1 and moves past it, or 0. */
@@ -340,11 +501,20 @@ open_out(struct answer *A, char open, char close)
     return put1(A, &A->out, close) != 0 ? -1 : 1;
 }
 
-/* After a value: as next_or_close, writing the ',' or CLOSE passed. */
-static int
+/* After a value: as next_or_close, writing the ',' or CLOSE passed.
+ * Compact text (a ',' and no whitespace, or CLOSE) in a test or two. */
+static inline int
 next_out(struct answer *A, char close)
 {
-    int r = next_or_close(A, close);
+    const char *p = A->p;
+    int r;
+
+    if (A->end - p >= 2 &&
+        (p[0] == close || (p[0] == ',' && (unsigned char)p[1] > ' '))) {
+        A->p = p + 1;
+        return put1(A, &A->out, p[0]) != 0 ? -1 : p[0] == close;
+    }
+    r = next_or_close(A, close);
 
     if (r >= 0 && put1(A, &A->out, r == 0 ? ',' : close) != 0)
         return -1;
@@ -430,37 +600,59 @@ skip_value(struct answer *A, size_t depth)
 static int
 number_string(struct answer *A)
 {
-    size_t off = A->out.len, bad;
-    struct dynamop_num num;
+    size_t off = A->out.len;
+    const char *q = dynamop_json_span(A->p + 1, A->end);
 
-    if (read_string(A, &A->out, STR_RAW) != 0)
+    if (read_spanned(A, &A->out, STR_RAW, q) != 0)
         return -1;
-    if (dynamop_num_scan(A->out.data + off, A->out.len - off, &num, &bad) != NULL ||
-        num.len != A->out.len - off)
-        return 1;
-    return 0;
+    return dynamop_num_is_text(A->out.data + off, A->out.len - off) ? 0 : 1;
+}
+
+/* The typed value at A->p ({TAG: value}) as plain JSON when it is a
+ * compact S or N, most of an item's: {"S":"text"} without escapes is its
+ * text's bytes, quotes included, {"N":"12"} its number's, each in one
+ * copy.  Returns 0, 1 when it is no such value (nothing read: a number
+ * that is not one too), or -1 with ERR set. */
+static inline int
+compact_value(struct answer *A)
+{
+    const char *p = A->p, *s = p + 6, *q;
+    size_t quotes;
+
+    if (A->end - p >= 8 && p[0] == '{' && p[1] == '"' && (p[2] == 'S' || p[2] == 'N') &&
+        memcmp(p + 3, "\":\"", 3) == 0) {
+        q = dynamop_json_span(s, A->end);
+        if (A->end - q >= 2 && q[0] == '"' && q[1] == '}' &&
+            (p[2] == 'S' || dynamop_num_is_text(s, (size_t)(q - s)))) {
+            quotes = p[2] == 'S'; /* a string keeps them, a number not */
+            A->p = q + 2;
+            return put_text(A, &A->out, s - quotes, (size_t)(q - s) + 2 * quotes);
+        }
+    }
+    return 1;
 }
 
 /* The members of the typed object at A->p ('{': the item, or an M's
- * inside) as a plain object; their values at DEPTH L / M levels. */
+ * inside) as a plain object; their values at DEPTH L / M levels.  One
+ * path frame for them all, rewritten for each key: only the values'
+ * errors name a path, and after an error the path is not used again. */
 static int
 item_members(struct answer *A, int depth)
 {
     uint32_t object = ++A->objects;
-    size_t off, len;
+    struct dynamop_frame *f = &A->path.f[A->path.n++];
     int r = open_out(A, '{', '}');
 
+    f->kind = DYNAMOP_FRAME_KEY_OFF;
     while (r == 0) {
-        if (read_key(A, &A->out, object, 1, &off, &len) != 0 ||
-            put1(A, &A->out, ':') != 0)
+        if (item_key(A, object, f) != 0)
             return -1;
-        A->path.f[A->path.n++] =
-            (struct dynamop_frame){.kind = DYNAMOP_FRAME_KEY_OFF, .off = off, .len = len};
-        r = typed_value(A, depth);
-        A->path.n--;
+        if ((r = compact_value(A)) > 0) /* not in line: see typed_value */
+            r = typed_value(A, depth);
         if (r != 0 || (r = next_out(A, '}')) < 0)
             return -1;
     }
+    A->path.n--;
     return r > 0 ? 0 : -1;
 }
 
@@ -469,16 +661,17 @@ item_members(struct answer *A, int depth)
 static int
 list(struct answer *A, int depth)
 {
-    size_t i = 0;
+    struct dynamop_frame *f = &A->path.f[A->path.n++];
     int r = open_out(A, '[', ']');
 
-    for (; r == 0; i++) {
-        dynamop_path_index(&A->path, i);
-        r = typed_value(A, depth);
-        A->path.n--;
+    f->kind = DYNAMOP_FRAME_INDEX;
+    for (f->index = 0; r == 0; f->index++) {
+        if ((r = compact_value(A)) > 0)
+            r = typed_value(A, depth);
         if (r != 0 || (r = next_out(A, ']')) < 0)
             return -1;
     }
+    A->path.n--;
     return r > 0 ? 0 : -1;
 }
 
@@ -546,18 +739,67 @@ tag_value(struct answer *A, enum dynamop_type_tag tag, int depth)
     return rc;
 }
 
-/* The tag spelt by the LEN bytes at S, or DYNAMOP_TAG_MAX. */
-static int
+/* The tag spelt by the LEN bytes at S, or DYNAMOP_TAG_MAX: by length and
+ * letters, dynamop_tag_names without a compare per name. */
+static inline int
 tag_named(const char *s, size_t len)
 {
-    static const unsigned char lens[DYNAMOP_TAG_MAX] = {1, 1, 1, 4, 4, 1, 1, 2, 2, 2};
-    int t;
-
-    for (t = 0; t < DYNAMOP_TAG_MAX; t++)
-        if (lens[t] == len && dynamop_tag_names[t][0] == s[0] &&
-            memcmp(dynamop_tag_names[t], s, len) == 0)
+    switch (len) {
+    case 1:
+        switch (s[0]) {
+        case 'S':
+            return DYNAMOP_TAG_S;
+        case 'N':
+            return DYNAMOP_TAG_N;
+        case 'B':
+            return DYNAMOP_TAG_B;
+        case 'L':
+            return DYNAMOP_TAG_L;
+        case 'M':
+            return DYNAMOP_TAG_M;
+        }
+        break;
+    case 2:
+        if (s[1] != 'S')
             break;
-    return t;
+        switch (s[0]) {
+        case 'S':
+            return DYNAMOP_TAG_SS;
+        case 'N':
+            return DYNAMOP_TAG_NS;
+        case 'B':
+            return DYNAMOP_TAG_BS;
+        }
+        break;
+    case 4:
+        if (memcmp(s, "BOOL", 4) == 0)
+            return DYNAMOP_TAG_BOOL;
+        if (memcmp(s, "NULL", 4) == 0)
+            return DYNAMOP_TAG_NULL;
+        break;
+    }
+    return DYNAMOP_TAG_MAX;
+}
+
+/* The tag at P, on its opening quote, when it is spelt there without
+ * escapes: the closing quote is where its length puts it, and tag_named
+ * takes only letters.  DYNAMOP_TAG_MAX otherwise; *N: its bytes with the
+ * quotes. */
+static inline int
+quick_tag(const char *p, const char *end, size_t *n)
+{
+    size_t left = (size_t)(end - p), len;
+
+    if (left >= 3 && p[2] == '"')
+        len = 1;
+    else if (left >= 4 && p[3] == '"')
+        len = 2;
+    else if (left >= 6 && p[5] == '"')
+        len = 4;
+    else
+        return DYNAMOP_TAG_MAX;
+    *n = len + 2;
+    return tag_named(p + 1, len);
 }
 
 /* The type tag at A->p (a key) into *TAG, then the ':'.  Returns 0, or -1
@@ -574,12 +816,17 @@ read_tag(struct answer *A, enum dynamop_type_tag *tag)
                    ? typed_error(A,
                                  "expected a typed value (an object with one type tag)")
                    : expected(A, "a string (an object key)");
+    if ((t = quick_tag(A->p, A->end, &len)) != DYNAMOP_TAG_MAX) {
+        *tag = (enum dynamop_type_tag)t;
+        A->p += len;
+        return colon(A);
+    }
     q = dynamop_json_span(name, A->end);
     if (q < A->end && *q == '"') { /* no escapes: the name is in the text */
         len = (size_t)(q - name);
         A->p = q + 1;
     } else {
-        if (read_string(A, &A->keys, STR_RAW) != 0)
+        if (read_spanned(A, &A->keys, STR_RAW, q) != 0)
             return -1;
         name = A->keys.data + off;
         len = A->keys.len - off;
@@ -593,7 +840,9 @@ read_tag(struct answer *A, enum dynamop_type_tag *tag)
 }
 
 /* The typed value at A->p ({TAG: value}) as plain JSON; DEPTH counts the
- * L / M levels around it.  Returns 0, or -1 with ERR set. */
+ * L / M levels around it.  Returns 0, or -1 with ERR set.  Its callers
+ * try compact_value() first, each in line: called from one place, this
+ * would be merged into that, and its long prologue paid for every value. */
 static int
 typed_value(struct answer *A, int depth)
 {
@@ -648,7 +897,7 @@ answer_members(struct answer *A, const char *field, int *found)
     do {
         if (read_key(A, &A->keys, object, 0, &off, &len) != 0)
             return -1;
-        if (len == flen && memcmp(A->keys.data + off, field, flen) == 0) {
+        if (len == flen && memcmp(key_at(A, &A->keys, off), field, flen) == 0) {
             if (item(A) != 0)
                 return -1;
             *found = 1;
@@ -663,14 +912,17 @@ int
 dynamop_answer_item_text(const char *body, size_t len, const char *field, char **plain,
                          size_t *plain_len, struct dynamo_err *err)
 {
-    struct answer A = {.err = err,
-                       .out = {.max = DYNAMOP_MAX_TEXT},
-                       .keys = {.max = len + 1},
-                       .nslots = INLINE_SLOTS};
+    struct answer A; /* not zeroed whole: its slots and path are written before read */
     int found = 0, rc = -1;
 
     *plain = NULL;
-    A.slots = A.inline_slots;
+    A.err = err;
+    A.out = (struct dynamop_buf){.max = DYNAMOP_MAX_TEXT};
+    A.keys = (struct dynamop_buf){.max = len + 1};
+    memset(A.inline_used, 0, sizeof(A.inline_used));
+    A.table = (struct key_table){A.inline_slots, A.inline_used, INLINE_SLOTS, 0};
+    A.objects = 0;
+    A.path.n = 0;
     A.base = body != NULL ? body : "";
     A.end = A.base + (body != NULL ? len : 0);
     A.p = dynamop_json_ws(A.base, A.end);
@@ -694,8 +946,8 @@ dynamop_answer_item_text(const char *body, size_t len, const char *field, char *
     } else {
         dynamop_free(A.out.data);
     }
-    if (A.slots != A.inline_slots)
-        dynamop_free(A.slots);
+    if (A.table.slots != A.inline_slots)
+        dynamop_free(A.table.slots);
     dynamop_free(A.keys.data);
     return rc;
 }

@@ -189,6 +189,21 @@ unicode_escape(const char *at, const char *end, char out[4], size_t *n,
 }
 
 const char *
+dynamop_json_span_utf8(const char *q, const char *end)
+{
+    size_t n;
+
+    for (;;) {
+        n = dynamop_utf8_len((const unsigned char *)q, (const unsigned char *)end);
+        if (n == 0)
+            return q;
+        q = dynamop_json_plain_run(q + n, end);
+        if (q >= end || (unsigned char)*q < 0x80)
+            return q;
+    }
+}
+
+const char *
 dynamop_json_escape(const char *q, const char *end, char out[4], size_t *n,
                     struct dynamop_json_fault *f)
 {

@@ -64,7 +64,9 @@ dynamop_json_next(const char **pp, const char *end, char close)
  * END.  Eight bytes a step: in a word of them, the lowest byte below 0x20,
  * '"' or '\\' sets its top bit in the "has a byte less than" and "has a
  * zero byte" tests (bytes above it may be flagged too), a byte above 0x7F
- * has its own. */
+ * has its own.  Those tests usually mask with ~w, ~x and ~y to drop bytes
+ * above 0x7F; here such a byte is a hit anyway (w's top bit is or-ed in),
+ * and x and y share w's top bit, so the masks would change nothing. */
 static inline const char *
 dynamop_json_plain_run(const char *q, const char *end)
 {
@@ -75,8 +77,7 @@ dynamop_json_plain_run(const char *q, const char *end)
         memcpy(&w, q, 8);
         x = w ^ (ones * '"');
         y = w ^ (ones * '\\');
-        m = (((w - ones * 0x20) | (x - ones) | (y - ones)) & ~w & ~x & ~y & highs) |
-            (w & highs);
+        m = ((w - ones * 0x20) | (x - ones) | (y - ones) | w) & highs;
         if (m != 0) {
 #if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
             return q + (__builtin_ctzll(m) >> 3);
@@ -91,23 +92,20 @@ dynamop_json_plain_run(const char *q, const char *end)
     return q;
 }
 
+/* dynamop_json_span from Q, on a byte above 0x7F (json_parse.c): out of
+ * line, so that the ASCII case stays small where the span is inlined. */
+const char *dynamop_json_span_utf8(const char *q, const char *end);
+
 /* Skips string content that needs no decoding from Q.  Returns where a '"',
  * a '\\' or END is, or a byte no string may hold raw: a control character
  * or the start of invalid UTF-8 (dynamop_json_string_fault says which). */
 static inline const char *
 dynamop_json_span(const char *q, const char *end)
 {
-    size_t n;
-
-    for (;;) {
-        q = dynamop_json_plain_run(q, end);
-        if (q >= end || (unsigned char)*q < 0x80)
-            return q;
-        n = dynamop_utf8_len((const unsigned char *)q, (const unsigned char *)end);
-        if (n == 0)
-            return q;
-        q += n;
-    }
+    q = dynamop_json_plain_run(q, end);
+    if (q >= end || (unsigned char)*q < 0x80)
+        return q;
+    return dynamop_json_span_utf8(q, end);
 }
 
 /* Why a string could not be read: where, and a message. */

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../ext/internal.h"
+#include "../../ext/convert.h"
 #include "testutil.h"
 
 /* jansson's blocks not yet freed (tu_json_count_allocs). */
@@ -264,6 +264,36 @@ START_TEST(test_number_limits)
     EXPECT("{\"a\\nb\":{\"\\u00e9\":1E+200}}",
            "attribute 'a\\x0ab.\xc3\xa9': number magnitude is larger than "
            "9.9999999999999999999999999999999999999E+125");
+}
+END_TEST
+
+/* dynamop_num_is_text (the grammar alone, for N values and NS elements)
+ * says yes exactly where dynamop_num_scan reads the whole string: every
+ * string of up to 5 bytes over the bytes that matter to the grammar. */
+START_TEST(test_number_text)
+{
+    static const char bytes[] = "019-+.eEa";
+    const size_t nb = sizeof(bytes) - 1;
+    struct dynamop_num num;
+    char s[5];
+    size_t len, i, k, total, bad, accepted = 0;
+
+    for (len = 0; len <= sizeof(s); len++) {
+        for (total = 1, i = 0; i < len; i++)
+            total *= nb;
+        for (k = 0; k < total; k++) {
+            size_t x = k;
+            int want;
+
+            for (i = 0; i < len; i++, x /= nb)
+                s[i] = bytes[x % nb];
+            want = dynamop_num_scan(s, len, &num, &bad) == NULL && num.len == len;
+            ck_assert_msg(dynamop_num_is_text(s, len) == want, "'%.*s': want %d", (int)len,
+                          s, want);
+            accepted += (size_t)want;
+        }
+    }
+    ck_assert_uint_gt(accepted, 1000);
 }
 END_TEST
 
@@ -800,6 +830,7 @@ convert_suite(void)
     tc = tcase_create("limits");
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_number_limits);
+    tcase_add_test(tc, test_number_text);
     tcase_add_test(tc, test_depth_limit);
     tcase_add_test(tc, test_size_limit);
     tcase_add_test(tc, test_name_limit);

@@ -622,6 +622,19 @@ START_TEST(test_answer_errors)
         {"{\"Item\":{\"a\":{\"Q\":1}}}", "attribute 'a': unknown type tag 'Q'"},
         {"{\"Item\":{\"a\":{\"S\":\"x\"},}}",
          "invalid JSON in response at byte 23: expected a string (an object key)"},
+        /* Where the compact fast paths hand over to the general reader. */
+        {"{\"Item\":{\"a\":{\"N\":\"1x\"}}}",
+         "attribute 'a': 'N' needs a number in a string"},
+        {"{\"Item\":{\"a\":{\"S\":\"x\"} ,\"b\":{\"N\":\"01\"}}}",
+         "attribute 'b': 'N' needs a number in a string"},
+        {"{\"Item\":{\"a\":{\"S\":\"x\"},\"a\":{\"S\":\"y\"}}}",
+         "invalid JSON in response at byte 23: duplicate object key"},
+        {"{\"Item\":{\"m\":{\"M\":{\"k\":{\"S\":\"x\"},\"k\":{\"N\":\"1\"}}}}}",
+         "invalid JSON in response at byte 33: duplicate object key"},
+        {"{\"C\":{\"k\":1,\"k\":2},\"Item\":{}}",
+         "invalid JSON in response at byte 12: duplicate object key"},
+        {"{\"C\":{\"k\":1,\"\\u006b\":2},\"Item\":{}}",
+         "invalid JSON in response at byte 12: duplicate object key"},
     };
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
