@@ -232,11 +232,13 @@ proc_cpu_us() {
         '{ printf "%.0f %.0f\n", $12 * 1e6 / hz, $13 * 1e6 / hz }'
 }
 
-# Microseconds of CPU the whole machine has been busy (/proc/stat: user,
-# nice, system, irq, softirq; not idle, iowait or time stolen by the host).
-machine_busy_us() {
-    awk -v hz="$(getconf CLK_TCK)" \
-        '$1 == "cpu" { printf "%.0f\n", ($2 + $3 + $4 + $7 + $8) * 1e6 / hz; exit }' /proc/stat
+# "BUSY STOLEN": microseconds of CPU the whole machine has been busy
+# (/proc/stat: user, nice, system, irq, softirq) and those the host took
+# for others (steal), over all cores.
+machine_cpu_us() {
+    awk -v hz="$(getconf CLK_TCK)" '$1 == "cpu" {
+        printf "%.0f %.0f\n", ($2 + $3 + $4 + $7 + $8) * 1e6 / hz, $9 * 1e6 / hz; exit }' \
+        /proc/stat
 }
 
 # CPU microseconds used so far by the stub nginx (master and worker).
@@ -252,25 +254,28 @@ stub_cpu_us() {
 
 # run_wrk NAME URL SECONDS [LUA] [PIDFILE]: one wrk run (WRK_CONNS overrides
 # the connection count).  Appends to $tmp/runs "NAME requests seconds p50ms
-# p99ms errors user_us sys_us machine_us stub_us": the CPU the process in
-# PIDFILE used during the run (0 without PIDFILE), the whole machine's and
-# the stub's; summarize folds them.
+# p99ms errors user_us sys_us machine_us stub_us stolen_us": the CPU the
+# process in PIDFILE used during the run (0 without PIDFILE), the whole
+# machine's, the stub's and the host's steal; summarize folds them.
 run_wrk() {
     local name=$1 url=$2 secs=$3 lua=${4:-} pidfile=${5:-} out=$tmp/wrk-$1.txt
     local conns=${WRK_CONNS:-$CONNS} threads=$THREADS pid="" c0="0 0" c1="0 0"
-    local m0 m1 s0 s1
+    local m0 m1 t0 t1 s0 s1
     local -a script=()
     [ "$threads" -gt "$conns" ] && threads=$conns
     [ -n "$lua" ] && script=(-s "$lua")
     [ -n "$pidfile" ] && pid=$(cat "$pidfile") && c0=$(proc_cpu_us "$pid")
-    m0=$(machine_busy_us) s0=$(stub_cpu_us)
+    read -r m0 t0 <<<"$(machine_cpu_us)"
+    s0=$(stub_cpu_us)
     wrk -t"$threads" -c"$conns" -d"${secs}s" --latency "${script[@]}" "$url" >"$out" 2>&1
-    m1=$(machine_busy_us) s1=$(stub_cpu_us)
+    read -r m1 t1 <<<"$(machine_cpu_us)"
+    s1=$(stub_cpu_us)
     [ -n "$pid" ] && c1=$(proc_cpu_us "$pid")
     cat "$out" >>"$tmp/wrk.log"
     # wrk prints latencies as 812.00us / 1.20ms / 1.02s and durations as
     # 10.00s / 1.00m.
-    awk -v name="$name" -v c0="$c0" -v c1="$c1" -v m=$((m1 - m0)) -v st=$((s1 - s0)) '
+    awk -v name="$name" -v c0="$c0" -v c1="$c1" -v m=$((m1 - m0)) -v st=$((s1 - s0)) \
+        -v stolen=$((t1 - t0)) '
         function ms(t) {
             if (t ~ /us$/) return t / 1000
             if (t ~ /ms$/) return t + 0
@@ -285,8 +290,8 @@ run_wrk() {
         END {
             if (n + 0 == 0) exit 1
             split(c0, a, " "); split(c1, b, " ")
-            printf "%s %d %.3f %.3f %.3f %d %.0f %.0f %.0f %.0f\n", name, n, secs, p50,
-                p99, bad, b[1] - a[1], b[2] - a[2], m, st
+            printf "%s %d %.3f %.3f %.3f %d %.0f %.0f %.0f %.0f %.0f\n", name, n, secs,
+                p50, p99, bad, b[1] - a[1], b[2] - a[2], m, st, stolen
         }' "$out" >>"$tmp/runs" && return 0
     say "wrk $name: no requests completed"
     cat "$out" >&2
@@ -296,11 +301,12 @@ run_wrk() {
 # summarize NAME: folds NAME's runs into NAME_rps (all requests / all
 # seconds), NAME_p50 (mean of the runs'), NAME_p99 (worst run), NAME_bad,
 # NAME_cpu, NAME_user, NAME_sys (the app's CPU us per request), NAME_machine
-# (the whole machine's) and NAME_stubcpu (the stub's).
+# (the whole machine's), NAME_stubcpu (the stub's) and NAME_stolen (% of the
+# cores' time the host took).
 summarize() {
-    awk -v name="$1" '
+    awk -v name="$1" -v cores="$(nproc)" '
         $1 == name { k++; n += $2; s += $3; p50 += $4; if ($5 > p99) p99 = $5
-                     bad += $6; u += $7; y += $8; m += $9; st += $10 }
+                     bad += $6; u += $7; y += $8; m += $9; st += $10; t += $11 }
         END {
             if (k == 0 || n == 0) exit
             printf "%s_rps %.0f\n%s_p50 %.2f\n%s_p99 %.2f\n%s_bad %d\n", name, n / s,
@@ -312,6 +318,7 @@ summarize() {
                 printf "%s_machine %.1f\n", name, m / n
             if (st > 0)
                 printf "%s_stubcpu %.1f\n", name, st / n
+            printf "%s_stolen %.1f\n", name, t / (s * cores * 1e6) * 100
         }' "$tmp/runs" >>"$res"
 }
 
@@ -444,7 +451,7 @@ row() { printf '| %s | %s | %s | %s | %s |\n' "$1" "$2" "$3" "$4" "$5"; }
 or_na() { if [ -n "$1" ]; then echo "$1"; else echo n/a; fi; }
 
 print_table() {
-    local c b u s sig enc dec r f rc fc d D dc conns other one t dt raw mr mf best rest frest
+    local c b u s sig enc dec r f rc fc d D dc conns other one t dt raw mr mf rest frest
     c=$(num getitem_cpu_us) b=$(num boto3_cpu_us) u=$(num getitem_user_us)
     t=$(num getitem_text_cpu_us) dt=$(num decode_text_ns)
     s=$(num getitem_sys_us) sig=$(num sigv4_ns) enc=$(num encode_ns) dec=$(num decode_ns)
@@ -452,13 +459,10 @@ print_table() {
     d=$(num ddb_rps) D=$(num direct_rps) dc=$(num direct_cpu)
     conns=$(num stub_conns) raw=$(num raw_cpu_us)
     mr=$(num stub_machine) mf=$(num floor_machine)
-    best=n/a rest="" frest=""
+    rest="" frest=""
     [ -n "$mr" ] && [ -n "$rc" ] && [ -n "$(num stub_stubcpu)" ] &&
         rest=$(calc "$mr - $rc - $(num stub_stubcpu)")
     [ -n "$mf" ] && [ -n "$fc" ] && frest=$(calc "$mf - $fc")
-    if [ -n "$mf" ] && [ -n "$raw" ] && [ -n "$(num stub_stubcpu)" ]; then
-        best=$(calc "$mf / ($mf + $(num stub_stubcpu) + $raw)" %.2f)x
-    fi
 
     echo
     echo "dynamo-fcgi bench: $(nproc) cores, wrk -t$THREADS -c$CONNS, ${DUR}s per figure" \
@@ -510,11 +514,10 @@ print_table() {
     row "GetItem route vs floor req/s" "$(or_na "$r")" "floor $(or_na "$f")" \
         "$(ratio "$r" "$f" %.2f x)" ">= 0.6x: $(verdict "$(ratio "$r" "$f") >= 0.6")"
     row "  machine CPU us/req (every process)" "$(or_na "$mr")" "floor $(or_na "$mf")" \
-        "$(ratio "$mr" "$mf" %.2f x)" "(2 cores busy: req/s = cores / this)"
+        "$(ratio "$mr" "$mf" %.2f x)" "(the host took $(or_na "$(num stub_stolen)")% / \
+$(or_na "$(num floor_stolen)")% of the cores)"
     row "  of it: stub nginx / the rest (front nginx, wrk)" "$(or_na \
         "$(num stub_stubcpu)") / $(or_na "$rest")" "floor 0 / $(or_na "$frest")" "" ""
-    row "  best case: app's DynamoDB work = raw round trip" "$(or_na "$best")" "" "" \
-        "(floor machine / (floor machine + stub + raw round trip))"
     other=$(num stub_other)
     if [ -z "$conns" ]; then
         one=n/a
@@ -537,6 +540,8 @@ print_table() {
         ">= 0.7x: $(verdict "$(ratio "$(num ddbw_rps)" "$D") >= 0.7")"
     row "    its p50 / p99 ms, app CPU us/req" "$(or_na "$(num ddbw_p50)") / $(or_na \
         "$(num ddbw_p99)"), $(or_na "$(num ddbw_cpu)")" "" "" ""
+    row "  the host took, % of the cores" "$(or_na "$(num ddbw_stolen)")" \
+        "direct $(or_na "$(num direct_stolen)")" "" "(steal: CPU given to other machines)"
     row "  vs Flask on DynamoDB Local req/s" "$(or_na "$d")" \
         "Flask ref $REF_FLASK_DDB_RPS" "$(ratio "$d" "$REF_FLASK_DDB_RPS" %.1f x)" ""
     row "DynamoDB Local direct GetItem/s" "$(or_na "$D")" "issue ref $REF_DDB_DIRECT" \
