@@ -11,8 +11,12 @@
 # resident memory (VmRSS in /proc/PID/status; the workers are threads of one
 # process) is sampled every SOAK_SAMPLE seconds (10).  Prints the requests,
 # the failures (non-2xx/3xx answers and socket errors) and the RSS after the
-# warm-up and at the end.  Exits non-zero when a request failed, the app died,
-# or the RSS grew by more than SOAK_MAX_GROWTH_KB (4096) over the soak.
+# warm-up and at the end.  The app logs at its default level, info, so every
+# request has an access line (written in batches, core/log.c): once the app
+# has stopped, each request answered must have one, and every line must be
+# whole.  Exits non-zero when a request failed, the app died, the RSS grew by
+# more than SOAK_MAX_GROWTH_KB (4096) over the soak, or access lines are
+# missing or torn.
 # Everything runs on free loopback ports in a mktemp -d folder and is stopped
 # on exit; SOAK_KEEP=1 keeps the folder (logs, raw wrk output).
 set -uo pipefail
@@ -70,8 +74,7 @@ export DYNAMO_ENABLE_LOCAL=1 DYNAMO_LOCAL_HOST=127.0.0.1 DYNAMO_LOCAL_PORT=$ddb_
 export AWS_ACCESS_KEY_ID=AKIDSOAKDYNAMOFCGI AWS_SECRET_ACCESS_KEY=soak-secret-key
 export AWS_REGION=us-east-1
 export DYNAMO_TABLES_FILE=app_skeleton/dynamo.conf DYNAMO_TABLE_PREFIX=soak-
-# The access log would write a line per request: errors and warnings only.
-export WEB_LOG_LEVEL=warn
+unset WEB_LOG_LEVEL
 build/app_skeleton create-all --wait >"$tmp/create-all.log" 2>&1 ||
     { cat "$tmp/create-all.log" >&2; die "create-all failed"; }
 
@@ -156,9 +159,23 @@ if [ "$failures" -gt 0 ] || [ "$warm_failures" -gt 0 ]; then
     echo "soak: FAIL: $failures failed requests (warm-up: $warm_failures)" >&2
     status=1
 fi
-if grep -q . "$tmp/app.log"; then
+# The access lines, once the app has stopped (its workers write what they
+# hold as they exit).  wrk counts the requests it saw answered; those in
+# flight when it stopped were served too: up to one per connection more.
+stop_pid "$tmp/app.pid"
+served=$((USERS + warm_requests + requests))
+lines=$(grep -cE '^info: (GET|PUT) /users[/ ]' "$tmp/app.log")
+torn=$(grep -cvE '^(info|warn|error|debug): ' "$tmp/app.log")
+printf '%-34s %s\n' "access lines / requests answered" \
+    "$lines / $served (+ up to $((2 * CONNS)) in flight)"
+if [ "$lines" -lt "$served" ] || [ "$lines" -gt $((served + 2 * CONNS)) ] ||
+    [ "$torn" -gt 0 ]; then
+    echo "soak: FAIL: $lines access lines for $served requests, $torn lines not whole" >&2
+    status=1
+fi
+if grep -qE '^(warn|error): ' "$tmp/app.log"; then
     echo "soak: the app logged (warnings and errors):" >&2
-    sed 's/^/  /' "$tmp/app.log" | tail -20 >&2
+    grep -E '^(warn|error): ' "$tmp/app.log" | sed 's/^/  /' | tail -20 >&2
 fi
 [ "$status" = 0 ] && echo "soak: OK"
 exit "$status"
