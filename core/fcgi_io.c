@@ -5,7 +5,6 @@
  */
 #include <errno.h>
 #include <fcgiapp.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -30,18 +29,14 @@ struct cgi_vars {
 static void
 scan_vars(FCGX_ParamArray envp, struct cgi_vars *v)
 {
-    static const struct {
+    const struct {
         const char *name;
-        size_t len;
-        size_t field;
+        const char **slot;
     } known[] = {
-        {"REQUEST_METHOD", 14, offsetof(struct cgi_vars, method)},
-        {"CONTENT_LENGTH", 14, offsetof(struct cgi_vars, content_length)},
-        {"QUERY_STRING", 12, offsetof(struct cgi_vars, query)},
-        {"SCRIPT_NAME", 11, offsetof(struct cgi_vars, script)},
-        {"PATH_INFO", 9, offsetof(struct cgi_vars, info)},
-        {"DOCUMENT_URI", 12, offsetof(struct cgi_vars, doc)},
-        {"REQUEST_URI", 11, offsetof(struct cgi_vars, ruri)},
+        {"REQUEST_METHOD", &v->method}, {"CONTENT_LENGTH", &v->content_length},
+        {"QUERY_STRING", &v->query},    {"SCRIPT_NAME", &v->script},
+        {"PATH_INFO", &v->info},        {"DOCUMENT_URI", &v->doc},
+        {"REQUEST_URI", &v->ruri},
     };
     size_t i, k;
 
@@ -53,12 +48,12 @@ scan_vars(FCGX_ParamArray envp, struct cgi_vars *v)
         if (p[0] == 'H')
             continue;
         for (k = 0; k < sizeof(known) / sizeof(known[0]); k++) {
-            const char **slot = (const char **)((char *)v + known[k].field);
+            size_t len = strlen(known[k].name);
 
             /* strncmp first: it stops at P's end, so P[len] is then in P. */
-            if (strncmp(p, known[k].name, known[k].len) == 0 && p[known[k].len] == '=') {
-                if (*slot == NULL)
-                    *slot = p + known[k].len + 1;
+            if (strncmp(p, known[k].name, len) == 0 && p[len] == '=') {
+                if (*known[k].slot == NULL)
+                    *known[k].slot = p + len + 1;
                 break;
             }
         }

@@ -14,7 +14,7 @@
  * when the worker finds nothing to do within that time (webp_logbuf_due is
  * its epoll timeout), when the thread logs any other line (a thread's lines
  * keep their order) and when the worker detaches it.  Under load that is
- * one write per ~50 requests.  A line waits at most WEBP_LOG_FLUSH_MS, or
+ * one write per ~70 requests.  A line waits at most WEBP_LOG_FLUSH_MS, or
  * until the request its worker is serving then ends.  A crash loses the
  * pending batch, as with nginx's "access_log ... buffer=".
  */
@@ -122,9 +122,8 @@ now_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Writes the calling thread's pending lines, if any. */
-static void
-batch_flush(struct webp_logbuf *b)
+void
+webp_logbuf_flush(struct webp_logbuf *b)
 {
     if (b == NULL || b->len == 0)
         return;
@@ -141,13 +140,13 @@ batch_add(struct webp_logbuf *b, const char *line, size_t len)
     long long now = now_ms();
 
     if (b->len + len > sizeof(b->data))
-        batch_flush(b);
+        webp_logbuf_flush(b);
     if (b->len == 0)
         b->due_ms = now + WEBP_LOG_FLUSH_MS;
     memcpy(b->data + b->len, line, len);
     b->len += len;
     if (now >= b->due_ms)
-        batch_flush(b);
+        webp_logbuf_flush(b);
 }
 
 struct webp_logbuf *
@@ -167,7 +166,7 @@ webp_logbuf_detach(struct webp_logbuf *b)
 {
     if (b == NULL)
         return;
-    batch_flush(b);
+    webp_logbuf_flush(b);
     if (thread_batch == b)
         thread_batch = NULL;
     webp_free(b);
@@ -182,12 +181,6 @@ webp_logbuf_due(const struct webp_logbuf *b)
         return -1;
     left = b->due_ms - now_ms();
     return left <= 0 ? 0 : (int)left;
-}
-
-void
-webp_logbuf_flush(struct webp_logbuf *b)
-{
-    batch_flush(b);
 }
 
 /* ---- lines ---------------------------------------------------------------- */
@@ -247,7 +240,7 @@ log_line(const struct web_app *app, enum web_log_level level, int batched,
         return;
     }
     /* This thread's access lines came first: they go out first. */
-    batch_flush(thread_batch);
+    webp_logbuf_flush(thread_batch);
     /* stderr is unbuffered: one fwrite is one write(2) of the whole line. */
     fwrite(line, 1, len, stderr);
 }

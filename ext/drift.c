@@ -210,10 +210,9 @@ stream_drift(json_t *out, const struct dynamop_table_decl *t, const json_t *desc
 static int
 ttl_drift(json_t *out, const struct dynamop_table_decl *t, const json_t *ttl)
 {
-    const char *status = json_string_value(json_object_get(ttl, "TimeToLiveStatus"));
+    const json_t *status = json_object_get(ttl, "TimeToLiveStatus");
     const char *attr = json_string_value(json_object_get(ttl, "AttributeName"));
-    int on = status != NULL &&
-             (strcmp(status, "ENABLED") == 0 || strcmp(status, "ENABLING") == 0);
+    int on = str_is(status, "ENABLED") || str_is(status, "ENABLING");
 
     if (ttl == NULL)
         return 0; /* not fetched */
