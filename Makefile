@@ -10,7 +10,9 @@ VERSION := $(shell sed -n 's/^\#define WEB_VERSION "\(.*\)"/\1/p' core/web.h)
 SOVERSION := 0
 SONAME := libdynamo-fcgi.so.$(SOVERSION)
 SHLIB := build/libdynamo-fcgi.so.$(VERSION)
-PUBLIC_HEADERS := core/web.h ext/dynamo.h ext/dynamo_client.h
+CLIENT_SONAME := libdynamo-client.so.$(SOVERSION)
+CLIENT_SHLIB := build/libdynamo-client.so.$(VERSION)
+PUBLIC_HEADERS := core/web.h ext/dynamo.h ext/client/dynamo_client.h
 
 # make install PREFIX=/usr DESTDIR=/tmp/stage
 PREFIX ?= /usr/local
@@ -18,24 +20,55 @@ LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 
 CC ?= cc
-PKGS := fcgi libcurl libcrypto jansson
+# Each layer compiles with only the libraries and include folders it may use
+# (docs/architecture.md): an include in the wrong direction fails the build.
+#   util/        -Iutil                                (no library)
+#   core/        -Icore -Iutil                         fcgi jansson
+#   ext/client/  -Iext/client -Iutil                   libcurl libcrypto jansson
+#   ext/         -Iext -Iext/client -Icore -Iutil      all of them
+CLIENT_PKGS := libcurl libcrypto jansson
+PKGS := fcgi $(CLIENT_PKGS)
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+CLIENT_LIBS = $(shell pkg-config --libs $(CLIENT_PKGS) 2>/dev/null) -lpthread
 CHECK_CFLAGS = $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
 
 WARN := -Wall -Wextra -Wstrict-prototypes -Wwrite-strings -Wshadow -Werror
 OPT ?= -O2 -g
 BASE_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) \
-	-fvisibility=hidden -fPIC -MMD -MP -Icore -Iext
+	-fvisibility=hidden -fPIC -MMD -MP
 ALL_CFLAGS = $(BASE_CFLAGS) $(OPT) $(PKG_CFLAGS) $(CFLAGS)
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-LIB_SRC := $(wildcard core/*.c ext/*.c)
+INC_util := -Iutil
+INC_core := -Icore -Iutil
+INC_client := -Iext/client -Iutil
+INC_ext := -Iext -Iext/client -Icore -Iutil
+# Programs outside the library (app, tests, bench, fuzz) see every layer.
+INC_ALL := -I. $(INC_ext)
+# The layer of a source file, from its folder.
+layer = $(if $(filter ext/client/%,$1),client,$(if $(filter ext/%,$1),ext,$(firstword $(subst /, ,$1))))
+
+UTIL_SRC := $(wildcard util/*.c)
+CORE_SRC := $(wildcard core/*.c)
+CLIENT_SRC := $(wildcard ext/client/*.c)
+EXT_SRC := $(wildcard ext/*.c)
+LIB_SRC := $(UTIL_SRC) $(CORE_SRC) $(CLIENT_SRC) $(EXT_SRC)
+CLIENT_PART := $(UTIL_SRC) $(CLIENT_SRC)
+FCGI_PART := $(CORE_SRC) $(EXT_SRC)
 LIB_OBJ := $(LIB_SRC:%.c=build/obj/%.o)
 SAN_OBJ := $(LIB_SRC:%.c=build/san/%.o)
 APP_SRC := $(wildcard app_skeleton/*.c)
 TEST_COMMON := $(wildcard tests/common/*.c)
+
+# The client is a library of its own (libdynamo-client, dynamo-client.pc),
+# built and linked without libfcgi; libdynamo-fcgi holds the framework and
+# the extension and requires it.  Link order: -ldynamo-fcgi -ldynamo-client.
+CLIENT_A := build/libdynamo-client.a
+FCGI_A := build/libdynamo-fcgi.a
+LIBS_A := $(FCGI_A) $(CLIENT_A)
+SAN_LIBS_A := build/san/libdynamo-fcgi.a build/san/libdynamo-client.a
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,build/tests/%,$(wildcard tests/unit/check_*.c))
 INTEG_TESTS := $(patsubst tests/integration/%.c,build/tests/%,\
@@ -45,48 +78,66 @@ ALL_TESTS := $(UNIT_TESTS) $(INTEG_TESTS) $(E2E_TESTS)
 VALGRIND_BIN := build/valgrind/check_dynamo
 
 .PHONY: all deps test unit run bench lint clean install tests
-all: build/libdynamo-fcgi.a $(SHLIB) build/app_skeleton
+all: $(LIBS_A) $(SHLIB) $(CLIENT_SHLIB) build/app_skeleton
 
 build/obj/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	$(CC) $(ALL_CFLAGS) $(INC_$(call layer,$<)) -c $< -o $@
 
 build/san/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(SAN) -c $< -o $@
+	$(CC) $(ALL_CFLAGS) $(SAN) $(INC_$(call layer,$<)) -c $< -o $@
 
-build/libdynamo-fcgi.a: $(LIB_OBJ)
+$(CLIENT_A): $(CLIENT_PART:%.c=build/obj/%.o)
 	@rm -f $@
 	ar qcs $@ $^
 
-# The shared library, from the normal objects (-fPIC, -fvisibility=hidden:
-# only WEB_EXPORT / DYNAMO_EXPORT symbols are exported), with its soname and
-# the usual symlinks in build/ too so that tools can link against build/.
+$(FCGI_A): $(FCGI_PART:%.c=build/obj/%.o)
+	@rm -f $@
+	ar qcs $@ $^
+
+# The shared libraries, from the normal objects (-fPIC, -fvisibility=hidden:
+# only WEB_EXPORT / DYNAMO_EXPORT symbols are exported), with their sonames
+# and the usual symlinks in build/ too so that tools can link against build/.
+$(CLIENT_SHLIB): $(CLIENT_PART:%.c=build/obj/%.o)
+	$(CC) -shared -Wl,-soname,$(CLIENT_SONAME) -Wl,--no-undefined $(LDFLAGS) -o $@ $^ \
+		$(CLIENT_LIBS)
+	ln -sf $(@F) build/$(CLIENT_SONAME)
+	ln -sf $(CLIENT_SONAME) build/libdynamo-client.so
+
 $(SHLIB): $(LIB_OBJ)
 	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--no-undefined $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 	ln -sf $(@F) build/$(SONAME)
 	ln -sf $(SONAME) build/libdynamo-fcgi.so
 
-build/san/libdynamo-fcgi.a: $(SAN_OBJ)
+build/san/libdynamo-client.a: $(CLIENT_PART:%.c=build/san/%.o)
 	@rm -f $@
 	ar qcs $@ $^
 
-build/app_skeleton: $(APP_SRC:%.c=build/obj/%.o) build/libdynamo-fcgi.a
+build/san/libdynamo-fcgi.a: $(FCGI_PART:%.c=build/san/%.o)
+	@rm -f $@
+	ar qcs $@ $^
+
+build/obj/app_skeleton/%.o: app_skeleton/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Iext -Iext/client -Icore -c $< -o $@
+
+build/app_skeleton: $(APP_SRC:%.c=build/obj/%.o) $(LIBS_A)
 	$(CC) $(OPT) -o $@ $^ $(PKG_LIBS)
 
 # Test programs are built with the sanitizers against the sanitized library.
-TEST_LINK = $(CC) $(ALL_CFLAGS) $(SAN) $(CHECK_CFLAGS) -I. -Itests/common -o $@ $< \
-	$(TEST_COMMON) build/san/libdynamo-fcgi.a $(PKG_LIBS) $(CHECK_LIBS)
+TEST_LINK = $(CC) $(ALL_CFLAGS) $(SAN) $(CHECK_CFLAGS) $(INC_ALL) -Itests/common -o $@ $< \
+	$(TEST_COMMON) $(SAN_LIBS_A) $(PKG_LIBS) $(CHECK_LIBS)
 
-build/tests/%: tests/unit/%.c $(TEST_COMMON) build/san/libdynamo-fcgi.a
+build/tests/%: tests/unit/%.c $(TEST_COMMON) $(SAN_LIBS_A)
 	@mkdir -p $(@D)
 	$(TEST_LINK)
 
-build/tests/%: tests/integration/%.c $(TEST_COMMON) build/san/libdynamo-fcgi.a
+build/tests/%: tests/integration/%.c $(TEST_COMMON) $(SAN_LIBS_A)
 	@mkdir -p $(@D)
 	$(TEST_LINK)
 
-build/tests/%: tests/e2e/%.c $(TEST_COMMON) build/san/libdynamo-fcgi.a
+build/tests/%: tests/e2e/%.c $(TEST_COMMON) $(SAN_LIBS_A)
 	@mkdir -p $(@D)
 	$(TEST_LINK)
 
@@ -108,7 +159,7 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/run.sh
 
-LINT_SRC = $(wildcard core/*.[ch] ext/*.[ch] app_skeleton/*.[ch])
+LINT_SRC = $(wildcard util/*.[ch] core/*.[ch] ext/*.[ch] ext/client/*.[ch] app_skeleton/*.[ch])
 lint:
 	clang-format --dry-run -Werror $(LINT_SRC)
 	@! grep -nE '\b(sprintf|strcpy|strcat|strtok|atoi|gmtime|localtime|rand)\(' \
@@ -122,36 +173,41 @@ lint:
 PC_LIBDIR = $(patsubst $(PREFIX)/%,$${prefix}/%,$(LIBDIR))
 PC_INCLUDEDIR = $(patsubst $(PREFIX)/%,$${prefix}/%,$(INCLUDEDIR))
 
-install: build/libdynamo-fcgi.a $(SHLIB)
+PC_SED = sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(PC_LIBDIR)|' \
+	-e 's|@INCLUDEDIR@|$(PC_INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|'
+
+install: $(LIBS_A) $(SHLIB) $(CLIENT_SHLIB)
 	install -d $(DESTDIR)$(INCLUDEDIR)/dynamo-fcgi $(DESTDIR)$(LIBDIR)/pkgconfig
 	install -m 644 $(PUBLIC_HEADERS) $(DESTDIR)$(INCLUDEDIR)/dynamo-fcgi/
-	install -m 644 build/libdynamo-fcgi.a $(DESTDIR)$(LIBDIR)/
-	install -m 755 $(SHLIB) $(DESTDIR)$(LIBDIR)/
+	install -m 644 $(LIBS_A) $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(SHLIB) $(CLIENT_SHLIB) $(DESTDIR)$(LIBDIR)/
 	ln -sf libdynamo-fcgi.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libdynamo-fcgi.so
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(PC_LIBDIR)|' \
-		-e 's|@INCLUDEDIR@|$(PC_INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
-		dynamo-fcgi.pc.in >$(DESTDIR)$(LIBDIR)/pkgconfig/dynamo-fcgi.pc
+	ln -sf libdynamo-client.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(CLIENT_SONAME)
+	ln -sf $(CLIENT_SONAME) $(DESTDIR)$(LIBDIR)/libdynamo-client.so
+	$(PC_SED) dynamo-fcgi.pc.in >$(DESTDIR)$(LIBDIR)/pkgconfig/dynamo-fcgi.pc
+	$(PC_SED) ext/client/dynamo-client.pc.in >$(DESTDIR)$(LIBDIR)/pkgconfig/dynamo-client.pc
 
 .PHONY: uninstall
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(INCLUDEDIR)/dynamo-fcgi/,$(notdir $(PUBLIC_HEADERS)))
 	-rmdir $(DESTDIR)$(INCLUDEDIR)/dynamo-fcgi
-	rm -f $(DESTDIR)$(LIBDIR)/libdynamo-fcgi.a $(DESTDIR)$(LIBDIR)/libdynamo-fcgi.so \
-		$(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libdynamo-fcgi.so.$(VERSION) \
-		$(DESTDIR)$(LIBDIR)/pkgconfig/dynamo-fcgi.pc
+	rm -f $(addprefix $(DESTDIR)$(LIBDIR)/,libdynamo-fcgi.a libdynamo-fcgi.so $(SONAME) \
+		libdynamo-fcgi.so.$(VERSION) libdynamo-client.a libdynamo-client.so \
+		$(CLIENT_SONAME) libdynamo-client.so.$(VERSION) pkgconfig/dynamo-fcgi.pc \
+		pkgconfig/dynamo-client.pc)
 
 # Benchmarks (bench/, issue 5): measure and print one table; never fail.
 BENCH_BIN := build/bench/micro build/bench/floor_app
 
-build/bench/micro: bench/micro.c build/libdynamo-fcgi.a
+build/bench/micro: bench/micro.c $(CLIENT_A)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -O2 -o $@ $< build/libdynamo-fcgi.a $(PKG_LIBS)
+	$(CC) $(ALL_CFLAGS) $(INC_ALL) -O2 -o $@ $< $(CLIENT_A) $(CLIENT_LIBS)
 
-build/bench/floor_app: bench/floor_app.c build/obj/app_skeleton/routes.o build/libdynamo-fcgi.a
+build/bench/floor_app: bench/floor_app.c build/obj/app_skeleton/routes.o $(LIBS_A)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -O2 -Iapp_skeleton -o $@ $< build/obj/app_skeleton/routes.o \
-		build/libdynamo-fcgi.a $(PKG_LIBS)
+	$(CC) $(ALL_CFLAGS) $(INC_ALL) -O2 -Iapp_skeleton -o $@ $< build/obj/app_skeleton/routes.o \
+		$(LIBS_A) $(PKG_LIBS)
 
 bench: deps
 	@$(MAKE) --no-print-directory build/app_skeleton $(BENCH_BIN)
@@ -171,11 +227,11 @@ FUZZ_BIN := $(patsubst fuzz/%.c,build/fuzz/%,$(wildcard fuzz/fuzz_*.c))
 
 build/fuzz/obj/%.o: %.c
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(INC_$(call layer,$<)) -fsanitize=fuzzer-no-link -c $< -o $@
 
 build/fuzz/%: fuzz/%.c fuzz/fuzz.h $(FUZZ_OBJ)
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -I. -o $@ $< $(FUZZ_OBJ) $(PKG_LIBS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(INC_ALL) -o $@ $< $(FUZZ_OBJ) $(PKG_LIBS)
 
 .PHONY: fuzz fuzz-build
 .SECONDARY: $(FUZZ_OBJ)
@@ -190,10 +246,10 @@ fuzz: deps
 # is built without sanitizers, against the normal library.  `make valgrind`
 # runs it against a private DynamoDB Local; `make test` runs it too.
 
-build/valgrind/%: tests/integration/%.c tests/common/testutil.c build/libdynamo-fcgi.a
+build/valgrind/%: tests/integration/%.c tests/common/testutil.c $(LIBS_A)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -I. -Itests/common -o $@ $< \
-		tests/common/testutil.c build/libdynamo-fcgi.a $(PKG_LIBS) $(CHECK_LIBS)
+	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) $(INC_ALL) -Itests/common -o $@ $< \
+		tests/common/testutil.c $(LIBS_A) $(PKG_LIBS) $(CHECK_LIBS)
 
 .PHONY: valgrind soak
 valgrind: deps

@@ -41,8 +41,8 @@
 
 #include "dynamo_client.h"
 #include "json_parse.h"
-#include "response.h"
-#include "sigv4.h"
+#include "wire_response.h"
+#include "auth_sigv4.h"
 
 #include "fixture.h"
 

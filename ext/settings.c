@@ -16,7 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "credentials.h"
+#include "auth_credentials.h"
 #include "extension.h"
 #include "internal.h"
 

@@ -15,7 +15,7 @@
  */
 #include <string.h>
 
-#include "ext/internal.h"
+#include "ext/client/internal.h"
 #include "fuzz.h"
 
 static void

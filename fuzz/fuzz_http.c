@@ -9,7 +9,7 @@
  */
 #include <string.h>
 
-#include "ext/http_parse.h"
+#include "wire_parse.h"
 #include "fuzz.h"
 
 /* A small cap, so that the fuzzer reaches it. */

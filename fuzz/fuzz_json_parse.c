@@ -21,8 +21,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "ext/json_parse.h"
-#include "ext/response.h"
+#include "json_parse.h"
+#include "wire_response.h"
 #include "fuzz.h"
 #include "tests/common/nulswap.h"
 

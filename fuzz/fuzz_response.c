@@ -11,8 +11,8 @@
  */
 #include <string.h>
 
-#include "ext/internal.h"
-#include "ext/response.h"
+#include "ext/client/internal.h"
+#include "wire_response.h"
 #include "fuzz.h"
 
 static void

@@ -14,7 +14,7 @@
  */
 #include <string.h>
 
-#include "ext/internal.h"
+#include "ext/client/internal.h"
 #include "fuzz.h"
 
 #define MAX_HEADERS 64

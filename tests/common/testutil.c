@@ -13,7 +13,7 @@
 
 #include "testutil.h"
 
-#include "../../ext/internal.h"
+#include "ext/client/internal.h"
 
 #include <check.h>
 

@@ -28,7 +28,7 @@ awk -v dir="$tmp" '
 
 # shellcheck disable=SC2207
 CFLAGS_DOC=(-std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Wstrict-prototypes
-    -Wwrite-strings -Wshadow -Werror -Icore -Iext $(pkg-config --cflags jansson))
+    -Wwrite-strings -Wshadow -Werror -Icore -Iext -Iext/client $(pkg-config --cflags jansson))
 
 three_snippets() {
     local n

@@ -92,13 +92,13 @@ build_shared() {
 # for every static dependency of libcurl too).
 build_static() {
     local libs priv
-    priv=$(pc --print-requires-private dynamo-fcgi | awk '{ print $1 }') || return 1
+    priv=$( { pc --print-requires-private dynamo-fcgi && pc --print-requires-private dynamo-client; } | awk '{ print $1 }') || return 1
     # shellcheck disable=SC2086
-    libs="$(pc --libs-only-l dynamo-fcgi | sed 's/-ldynamo-fcgi//') $(pc --libs $priv)" ||
+    libs="$(pc --libs-only-l dynamo-fcgi | sed 's/-ldynamo-fcgi//; s/-ldynamo-client//') $(pc --libs $priv)" ||
         return 1
     # shellcheck disable=SC2046,SC2086
     cc "${CFLAGS_APP[@]}" -o "$tmp/app-static" tests/install/app.c \
-        $(pc --cflags dynamo-fcgi) "$lib/libdynamo-fcgi.a" $libs || return 1
+        $(pc --cflags dynamo-fcgi) "$lib/libdynamo-fcgi.a" "$lib/libdynamo-client.a" $libs || return 1
     ! readelf -d "$tmp/app-static" | grep -F libdynamo-fcgi ||
         { echo "app-static needs the shared library"; return 1; }
 }

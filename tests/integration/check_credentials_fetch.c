@@ -42,8 +42,8 @@
 #include <unistd.h>
 
 /* By path from the root (-I.): core/ has an internal.h of its own. */
-#include "ext/credentials.h"
-#include "ext/internal.h"
+#include "auth_credentials.h"
+#include "ext/client/internal.h"
 #include "sigv4verify.h"
 #include "testutil.h"
 

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../ext/convert.h"
+#include "json_convert.h"
 #include "testutil.h"
 
 /* jansson's blocks not yet freed (tu_json_count_allocs). */

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../core/internal.h"
+#include "core/internal.h"
 
 #define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
 

@@ -12,8 +12,8 @@
 
 /* ext/internal.h, not core/internal.h (both directories are on the include
  * path, core first). */
-#include "../../ext/internal.h"
-#include "response.h"
+#include "ext/client/internal.h"
+#include "wire_response.h"
 #include "testutil.h"
 
 /* CRC-32 one bit at a time: the definition, nothing shared with crc32.c. */

@@ -20,7 +20,7 @@
 #include <check.h>
 
 /* By path from the root (-I.): core/ has an internal.h of its own. */
-#include "ext/credentials.h"
+#include "auth_credentials.h"
 #include "ext/extension.h"
 #include "ext/internal.h"
 #include "testutil.h"

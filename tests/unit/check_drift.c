@@ -15,7 +15,7 @@
 
 /* ext/internal.h, not core/internal.h (both directories are on the include
  * path, core first). */
-#include "../../ext/internal.h"
+#include "ext/internal.h"
 #include "extension.h"
 #include "tables.h"
 #include "testutil.h"

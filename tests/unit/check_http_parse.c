@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../ext/http_parse.h"
+#include "wire_parse.h"
 #include "testutil.h"
 
 /* Parses the head TEXT (which must be complete and nothing more).  Returns

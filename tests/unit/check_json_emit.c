@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../ext/convert.h"
-#include "../../ext/internal.h"
+#include "json_convert.h"
+#include "ext/client/internal.h"
 #include "testutil.h"
 
 /* V dumped into a fresh buffer capped at MAX; the text (NUL-terminated, a

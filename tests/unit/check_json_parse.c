@@ -28,8 +28,8 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-#include "../../ext/json_parse.h"
-#include "../../ext/response.h"
+#include "json_parse.h"
+#include "wire_response.h"
 #include "nulswap.h"
 #include "testutil.h"
 

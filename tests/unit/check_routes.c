@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../core/internal.h"
+#include "core/internal.h"
 
 static int
 dummy(struct web_req *req, struct web_resp *resp, void *udata)

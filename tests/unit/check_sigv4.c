@@ -20,8 +20,8 @@
 #include <openssl/evp.h>
 
 /* By path: -Icore comes first and core/ has an internal.h of its own. */
-#include "../../ext/internal.h"
-#include "../../ext/sigv4.h"
+#include "ext/client/internal.h"
+#include "auth_sigv4.h"
 
 #define SUITE_DEFAULT "../shared/sigv4-test-suite"
 #define CASES_EXPECTED 38

@@ -19,7 +19,7 @@
 
 /* ext/internal.h, not core/internal.h (both directories are on the include
  * path, core first). */
-#include "../../ext/internal.h"
+#include "ext/internal.h"
 #include "tables.h"
 
 /* Leaks must fail the test: in Check's fork mode LeakSanitizer's report at

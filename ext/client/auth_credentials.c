@@ -21,7 +21,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "credentials.h"
+#include "auth_credentials.h"
 #include "internal.h"
 
 #define DEFAULT_REGION "us-east-1"

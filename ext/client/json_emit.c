@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "convert.h"
+#include "json_convert.h"
 
 struct dumper {
     struct dynamop_buf *out;

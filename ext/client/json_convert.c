@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "convert.h"
+#include "json_convert.h"
 
 const char *const dynamop_tag_names[DYNAMOP_TAG_MAX] = {
     [DYNAMOP_TAG_S] = "S",       [DYNAMOP_TAG_N] = "N",       [DYNAMOP_TAG_B] = "B",

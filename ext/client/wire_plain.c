@@ -30,8 +30,8 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
-#include "http.h"
-#include "http_parse.h"
+#include "wire_http.h"
+#include "wire_parse.h"
 #include "internal.h"
 
 /* The read buffer's first size: a GetItem answer and its head fit. */

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http.h"
+#include "wire_http.h"
 #include "internal.h"
 
 struct dynamop_http {

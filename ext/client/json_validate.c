@@ -12,7 +12,7 @@
  */
 #include <string.h>
 
-#include "convert.h"
+#include "json_convert.h"
 
 #define ITEM_MAX_BYTES (400u * 1024u)
 

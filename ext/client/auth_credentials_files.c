@@ -19,7 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "credentials.h"
+#include "auth_credentials.h"
 #include "internal.h"
 
 /* Keys naming a source dynamo-fcgi does not implement.  ranks_first: the SDKs

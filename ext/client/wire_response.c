@@ -11,7 +11,7 @@
 
 #include "internal.h"
 #include "json_parse.h"
-#include "response.h"
+#include "wire_response.h"
 
 static const char *const throttling_types[] = {
     "Throttling",

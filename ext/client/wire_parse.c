@@ -7,7 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "http_parse.h"
+#include "wire_parse.h"
 #include "internal.h"
 
 /* A Content-Length past this is not an answer DynamoDB gives; refusing it

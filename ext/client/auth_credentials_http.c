@@ -22,7 +22,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
-#include "credentials.h"
+#include "auth_credentials.h"
 #include "internal.h"
 
 /* A response body, grown up to DYNAMOP_CREDS_MAX_ANSWER. */

@@ -13,13 +13,13 @@
 
 #include <curl/curl.h>
 
-#include "convert.h"
-#include "credentials.h"
-#include "http.h"
+#include "json_convert.h"
+#include "auth_credentials.h"
+#include "wire_http.h"
 #include "json_parse.h"
 #include "internal.h"
-#include "response.h"
-#include "sigv4.h"
+#include "wire_response.h"
+#include "auth_sigv4.h"
 
 #define DEFAULT_REGION "us-east-1"
 #define DEFAULT_CONNECT_TIMEOUT_MS 3000L

@@ -27,7 +27,7 @@
 #include <openssl/params.h>
 
 #include "internal.h"
-#include "sigv4.h"
+#include "auth_sigv4.h"
 
 #define ALGORITHM "AWS4-HMAC-SHA256"
 #define AMZ_DATE_LEN 16

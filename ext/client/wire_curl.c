@@ -15,7 +15,7 @@
 
 #include <curl/curl.h>
 
-#include "http.h"
+#include "wire_http.h"
 #include "internal.h"
 
 /* A body buffer larger than this is freed before the next transfer. */

@@ -12,7 +12,7 @@
 
 #include <stdint.h>
 
-#include "convert.h"
+#include "json_convert.h"
 
 /* ---- lexing helpers (json_parse.c) -------------------------------------- */
 

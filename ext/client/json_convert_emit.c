@@ -16,7 +16,7 @@
  */
 #include <string.h>
 
-#include "convert.h"
+#include "json_convert.h"
 
 struct emitter {
     struct dynamop_buf out;
