@@ -16,9 +16,9 @@ web_app_new(const char *name, struct web_err *err)
         webp_err_set(err, WEB_ERR_INVALID, "web_app_new: NAME is NULL");
         return NULL;
     }
-    app = webp_calloc(1, sizeof(*app));
-    if (app == NULL || (app->name = webp_strdup(name)) == NULL) {
-        webp_free(app);
+    app = util_calloc(1, sizeof(*app));
+    if (app == NULL || (app->name = util_strdup(name)) == NULL) {
+        util_free(app);
         webp_err_nomem(err);
         return NULL;
     }
@@ -43,9 +43,9 @@ web_app_free(struct web_app *app)
                 app->name, live);
     webp_config_free(&app->config);
     webp_router_free(&app->router);
-    webp_free(app->exts);
-    webp_free(app->name);
-    webp_free(app);
+    util_free(app->exts);
+    util_free(app->name);
+    util_free(app);
 }
 
 const char *
@@ -126,7 +126,7 @@ web_app_register(struct web_app *app, const struct web_ext *ext, struct web_err 
         return -1;
     if (app->next == app->ext_cap) {
         size_t cap = app->ext_cap ? app->ext_cap * 2 : 4;
-        const struct web_ext **exts = webp_reallocarray(app->exts, cap, sizeof(*exts));
+        const struct web_ext **exts = util_reallocarray(app->exts, cap, sizeof(*exts));
 
         if (exts == NULL) {
             webp_err_nomem(err);

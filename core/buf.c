@@ -17,7 +17,7 @@ webp_buf_init(struct webp_buf *b, size_t max)
 void
 webp_buf_free(struct webp_buf *b)
 {
-    webp_free(b->data);
+    util_free(b->data);
     b->data = NULL;
     b->len = 0;
     b->cap = 0;
@@ -41,7 +41,7 @@ buf_reserve(struct webp_buf *b, size_t need)
         cap = cap > ((size_t)-1) / 2 ? want : cap * 2;
     if (cap > b->max + 1)
         cap = b->max + 1;
-    p = webp_reallocarray(b->data, cap, 1);
+    p = util_reallocarray(b->data, cap, 1);
     if (p == NULL)
         return WEBP_NOMEM;
     b->data = p;
@@ -83,7 +83,7 @@ webp_buf_appendf(struct webp_buf *b, const char *fmt, ...)
     if ((size_t)n < sizeof(small))
         return webp_buf_append(b, small, (size_t)n);
     /* Rare: format into a heap copy of the exact size. */
-    big = webp_malloc((size_t)n + 1);
+    big = util_malloc((size_t)n + 1);
     if (big == NULL) {
         webp_buf_free(b);
         return WEBP_NOMEM;
@@ -92,7 +92,7 @@ webp_buf_appendf(struct webp_buf *b, const char *fmt, ...)
     vsnprintf(big, (size_t)n + 1, fmt, ap);
     va_end(ap);
     rc = webp_buf_append(b, big, (size_t)n);
-    webp_free(big);
+    util_free(big);
     return rc;
 }
 
@@ -214,10 +214,10 @@ webp_kvlist_free(struct webp_kvlist *l)
     size_t i;
 
     for (i = 0; i < l->n; i++) {
-        webp_free(l->items[i].name);
-        webp_free(l->items[i].value);
+        util_free(l->items[i].name);
+        util_free(l->items[i].value);
     }
-    webp_free(l->items);
+    util_free(l->items);
     l->items = NULL;
     l->n = 0;
     l->cap = 0;
@@ -227,13 +227,13 @@ int
 webp_kvlist_take(struct webp_kvlist *l, char *name, char *value)
 {
     if (name == NULL || value == NULL) {
-        webp_free(name);
-        webp_free(value);
+        util_free(name);
+        util_free(value);
         return WEBP_NOMEM;
     }
     if (l->n >= l->max) {
-        webp_free(name);
-        webp_free(value);
+        util_free(name);
+        util_free(value);
         return WEBP_LIMIT;
     }
     if (l->n == l->cap) {
@@ -242,10 +242,10 @@ webp_kvlist_take(struct webp_kvlist *l, char *name, char *value)
 
         if (cap > l->max)
             cap = l->max;
-        items = webp_reallocarray(l->items, cap, sizeof(*items));
+        items = util_reallocarray(l->items, cap, sizeof(*items));
         if (items == NULL) {
-            webp_free(name);
-            webp_free(value);
+            util_free(name);
+            util_free(value);
             return WEBP_NOMEM;
         }
         l->items = items;
@@ -263,7 +263,7 @@ webp_kvlist_add(struct webp_kvlist *l, const char *name, size_t nlen, const char
 {
     if (l->n >= l->max)
         return WEBP_LIMIT;
-    return webp_kvlist_take(l, webp_strndup(name, nlen), webp_strndup(value, vlen));
+    return webp_kvlist_take(l, util_strndup(name, nlen), util_strndup(value, vlen));
 }
 
 const char *
@@ -287,8 +287,8 @@ webp_kvlist_remove(struct webp_kvlist *l, const char *name)
 
     for (i = 0; i < l->n; i++) {
         if (webp_strcasecmp(l->items[i].name, name) == 0) {
-            webp_free(l->items[i].name);
-            webp_free(l->items[i].value);
+            util_free(l->items[i].name);
+            util_free(l->items[i].value);
             continue;
         }
         l->items[o++] = l->items[i];

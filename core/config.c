@@ -49,12 +49,12 @@ webp_config_free(struct webp_config *c)
     size_t i;
 
     for (i = 0; i < c->n; i++) {
-        webp_free(c->items[i].key);
-        webp_free(c->items[i].value);
-        webp_free(c->items[i].dflt);
-        webp_free(c->items[i].src);
+        util_free(c->items[i].key);
+        util_free(c->items[i].value);
+        util_free(c->items[i].dflt);
+        util_free(c->items[i].src);
     }
-    webp_free(c->items);
+    util_free(c->items);
     memset(c, 0, sizeof(*c));
 }
 
@@ -79,7 +79,7 @@ conf_entry(struct webp_config *c, const char *key)
         return e;
     if (c->n == c->cap) {
         size_t cap = c->cap ? c->cap * 2 : 16;
-        struct webp_conf_entry *items = webp_reallocarray(c->items, cap, sizeof(*items));
+        struct webp_conf_entry *items = util_reallocarray(c->items, cap, sizeof(*items));
 
         if (items == NULL)
             return NULL;
@@ -88,7 +88,7 @@ conf_entry(struct webp_config *c, const char *key)
     }
     e = &c->items[c->n];
     memset(e, 0, sizeof(*e));
-    e->key = webp_strdup(key);
+    e->key = util_strdup(key);
     if (e->key == NULL)
         return NULL;
     c->n++;
@@ -109,24 +109,24 @@ conf_store(struct web_app *app, const char *key, const char *value, int dflt,
                      key ? key : "(null)");
         return -1;
     }
-    copy = webp_strdup(value);
+    copy = util_strdup(value);
     if (src != NULL)
-        srccopy = webp_strdup(src);
+        srccopy = util_strdup(src);
     e = copy && (src == NULL || srccopy) ? conf_entry(&app->config, key) : NULL;
     if (e == NULL) {
-        webp_free(copy);
-        webp_free(srccopy);
+        util_free(copy);
+        util_free(srccopy);
         webp_err_nomem(err);
         return -1;
     }
     if (dflt) {
-        webp_free(e->dflt);
+        util_free(e->dflt);
         e->dflt = copy;
-        webp_free(srccopy);
+        util_free(srccopy);
         return 0;
     }
-    webp_free(e->value);
-    webp_free(e->src);
+    util_free(e->value);
+    util_free(e->src);
     e->value = copy;
     e->src = srccopy;
     e->line = line;
@@ -503,7 +503,7 @@ collect_one(void *arg, const char *key, const char *value, int line, int col,
                         c->lines[2 * i]);
             return -1;
         }
-    lines = webp_reallocarray(c->lines, 2 * (n + 1), sizeof(int));
+    lines = util_reallocarray(c->lines, 2 * (n + 1), sizeof(int));
     if (lines == NULL) {
         webp_err_nomem(err);
         return -1;
@@ -578,7 +578,7 @@ web_config_load_file(struct web_app *app, const char *path, struct web_err *err)
         rc = conf_store(app, c.kv.items[i].name, c.kv.items[i].value, 0, path,
                         c.lines[2 * i], c.lines[2 * i + 1], err);
     webp_kvlist_free(&c.kv);
-    webp_free(c.lines);
+    util_free(c.lines);
     webp_buf_free(&text);
     return rc;
 }

@@ -28,15 +28,15 @@ web_ctx_push(struct web_app *app, struct web_err *err)
         webp_err_set(err, WEB_ERR_INVALID, "web_ctx_push: APP is NULL");
         return NULL;
     }
-    ctx = webp_calloc(1, sizeof(*ctx));
+    ctx = util_calloc(1, sizeof(*ctx));
     if (ctx == NULL) {
         webp_err_nomem(err);
         return NULL;
     }
     ctx->nslots = app->next;
     if (ctx->nslots > 0 &&
-        (ctx->slots = webp_calloc(ctx->nslots, sizeof(void *))) == NULL) {
-        webp_free(ctx);
+        (ctx->slots = util_calloc(ctx->nslots, sizeof(void *))) == NULL) {
+        util_free(ctx);
         webp_err_nomem(err);
         return NULL;
     }
@@ -85,8 +85,8 @@ web_ctx_pop(struct web_ctx *ctx)
     }
     unlink_ctx(ctx);
     atomic_fetch_sub(&ctx->app->live_ctx, 1);
-    webp_free(ctx->slots);
-    webp_free(ctx);
+    util_free(ctx->slots);
+    util_free(ctx);
 }
 
 struct web_ctx *

@@ -179,7 +179,7 @@ copy_body(const struct web_req *req, const struct web_resp *resp, char **out,
     int head = strcmp(req->method, "HEAD") == 0;
     size_t len = head ? 0 : resp->body.len;
 
-    *out = webp_malloc(len + 1);
+    *out = util_malloc(len + 1);
     if (*out == NULL) {
         webp_err_nomem(err);
         return -1;

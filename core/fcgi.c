@@ -194,7 +194,7 @@ conn_free(struct server *srv, struct conn *c)
         c->next->prev = c->prev;
     srv->nkept -= c->kept;
     pthread_mutex_unlock(&srv->mu);
-    webp_free(c);
+    util_free(c);
 }
 
 /* Closes the idle connection C and frees it.  The shutdown first makes
@@ -335,7 +335,7 @@ accept_conn(struct server *srv)
 
     if (stopping(srv))
         return NULL;
-    c = webp_calloc(1, sizeof(*c));
+    c = util_calloc(1, sizeof(*c));
     if (c == NULL) {
         web_log(srv->app, WEB_LOG_WARN, "web: no memory for a new connection; retrying");
         nanosleep(&retry_pause, NULL);
@@ -352,7 +352,7 @@ accept_conn(struct server *srv)
         c->fr.listen_sock = -1;
         conn_add(srv, c);
     } else {
-        webp_free(c);
+        util_free(c);
         c = NULL;
         if (accept_failed(srv, rc) != 0)
             return NULL;
@@ -675,7 +675,7 @@ static int
 run(struct server *srv, struct web_err *err)
 {
     struct sigaction ign = {.sa_handler = SIG_IGN};
-    pthread_t sig_tid, *tids = webp_calloc((size_t)srv->nworkers, sizeof(pthread_t));
+    pthread_t sig_tid, *tids = util_calloc((size_t)srv->nworkers, sizeof(pthread_t));
     sigset_t old;
     long started, i;
 
@@ -688,7 +688,7 @@ run(struct server *srv, struct web_err *err)
     pthread_sigmask(SIG_BLOCK, &srv->sigs, &old);
     if (pthread_create(&sig_tid, NULL, signal_main, srv) != 0) {
         pthread_sigmask(SIG_SETMASK, &old, NULL);
-        webp_free(tids);
+        util_free(tids);
         webp_err_set(err, WEB_ERR_IO, "pthread_create failed");
         return -1;
     }
@@ -705,7 +705,7 @@ run(struct server *srv, struct web_err *err)
     pthread_kill(sig_tid, SIGTERM);
     pthread_join(sig_tid, NULL);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
-    webp_free(tids);
+    util_free(tids);
     if (srv->failed != WEB_OK) {
         webp_err_set(err, srv->failed, "%s", srv->failure);
         return -1;

@@ -142,7 +142,7 @@ open_unix(struct webp_listener *l, const struct web_app *app, const char *path,
     l->fd = bind_listen((struct sockaddr *)&sa, sizeof(sa), path, err);
     if (l->fd < 0)
         return -1;
-    l->unix_path = webp_strdup(path);
+    l->unix_path = util_strdup(path);
     if (l->unix_path == NULL) {
         unlink(path);
         webp_err_nomem(err);
@@ -241,7 +241,7 @@ webp_listener_close(struct webp_listener *l)
         close(l->fd);
     if (l->unix_path != NULL)
         unlink(l->unix_path);
-    webp_free(l->unix_path);
+    util_free(l->unix_path);
     l->fd = -1;
     l->unix_path = NULL;
 }

@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
+#include "util.h"
 #include "web.h"
 
 /* ---- limits and defaults ----------------------------------------------
@@ -30,22 +31,6 @@
 #define WEBP_MAX_KEY 128                       /* configuration key length */
 #define WEBP_MAX_METHOD 20                     /* route method length */
 #define WEBP_ALLOW_MAX 256                     /* the Allow header of a 405 */
-
-/* ---- allocation (alloc.c) ---------------------------------------------
- * Every allocation in core/ goes through these, so a test can make the Nth
- * one fail (webp_alloc_fail_at) and check that the error path is clean.
- * They sit on malloc/free: memory given to callers may be free()d. */
-void *webp_malloc(size_t size);
-void *webp_calloc(size_t n, size_t size);
-/* realloc of N * SIZE bytes, NULL on overflow; P is kept on failure. */
-void *webp_reallocarray(void *p, size_t n, size_t size);
-char *webp_strdup(const char *s);
-char *webp_strndup(const char *s, size_t n);
-void webp_free(void *p);
-/* Test hook: make allocation number N (1-based, counted from this call)
- * fail; 0 turns failures off.  Returns the number of allocations made since
- * the previous call. */
-long webp_alloc_fail_at(long n);
 
 /* ---- errors (err.c) ----------------------------------------------------
  * Each setter keeps the first error: it does nothing when ERR is NULL or
@@ -219,7 +204,7 @@ int webp_router_add(struct webp_router *r, const struct web_route *defs, size_t 
                     void *udata, struct web_err *err);
 void webp_router_free(struct webp_router *r);
 /* Percent-decodes S[0..LEN) (RFC 3986, section 2.1), '+' as a space when
- * PLUS_SPACE (HTML form encoding).  *OUT is new (webp_free).  WEBP_OK,
+ * PLUS_SPACE (HTML form encoding).  *OUT is new (util_free).  WEBP_OK,
  * WEBP_NOMEM, or WEBP_BAD for a bad escape or an encoded NUL (%00). */
 int webp_pct_decode(const char *s, size_t len, int plus_space, char **out);
 /* Splits and decodes RAW[0..LEN), which must start with '/'.  WEBP_OK,

@@ -152,7 +152,7 @@ batch_add(struct webp_logbuf *b, const char *line, size_t len)
 struct webp_logbuf *
 webp_logbuf_attach(void)
 {
-    struct webp_logbuf *b = webp_malloc(sizeof(*b));
+    struct webp_logbuf *b = util_malloc(sizeof(*b));
 
     if (b != NULL) {
         b->len = 0;
@@ -169,7 +169,7 @@ webp_logbuf_detach(struct webp_logbuf *b)
     webp_logbuf_flush(b);
     if (thread_batch == b)
         thread_batch = NULL;
-    webp_free(b);
+    util_free(b);
 }
 
 int

@@ -26,8 +26,8 @@ webp_req_init(struct web_req *req, struct web_app *app, struct web_ctx *ctx,
 void
 webp_req_free(struct web_req *req)
 {
-    webp_free(req->method);
-    webp_free(req->uri);
+    util_free(req->method);
+    util_free(req->uri);
     webp_path_free(&req->path);
     webp_kvlist_free(&req->params);
     webp_kvlist_free(&req->query);
@@ -40,10 +40,10 @@ webp_req_free(struct web_req *req)
 int
 webp_req_set_target(struct web_req *req, const char *method, const char *uri)
 {
-    webp_free(req->method);
-    webp_free(req->uri);
-    req->method = webp_strdup(method);
-    req->uri = webp_strdup(uri);
+    util_free(req->method);
+    util_free(req->uri);
+    req->method = util_strdup(method);
+    req->uri = util_strdup(uri);
     return req->method && req->uri ? WEBP_OK : WEBP_NOMEM;
 }
 

@@ -71,14 +71,14 @@ compile_seg(const struct web_route *def, size_t *i, struct webp_seg *seg,
         if (pat[j + 1] != '/' && pat[j + 1] != '\0')
             return route_error(err, def, j + 1, "a <name> must be a whole segment");
         seg->param = 1;
-        seg->text = webp_strndup(pat + start + 1, j - start - 1);
+        seg->text = util_strndup(pat + start + 1, j - start - 1);
         j++;
     } else {
         for (; pat[j] != '/' && pat[j] != '\0'; j++)
             if (!is_literal_char((unsigned char)pat[j]))
                 return route_error(err, def, j, "character not allowed in a pattern");
         seg->param = 0;
-        seg->text = webp_strndup(pat + start, j - start);
+        seg->text = util_strndup(pat + start, j - start);
     }
     if (seg->text == NULL) {
         webp_err_nomem(err);
@@ -112,7 +112,7 @@ compile_segs(const struct web_route *def, struct webp_route *out, struct web_err
     n--;
     if (n > WEBP_MAX_SEGMENTS)
         return route_error(err, def, 0, "too many segments");
-    out->segs = webp_calloc(n, sizeof(*out->segs));
+    out->segs = util_calloc(n, sizeof(*out->segs));
     if (out->segs == NULL) {
         webp_err_nomem(err);
         return -1;
@@ -165,8 +165,8 @@ webp_route_free(struct webp_route *r)
     size_t i;
 
     for (i = 0; r->segs != NULL && i < r->nseg; i++)
-        webp_free(r->segs[i].text);
-    webp_free(r->segs);
+        util_free(r->segs[i].text);
+    util_free(r->segs);
     r->segs = NULL;
     r->nseg = 0;
 }
@@ -178,7 +178,7 @@ webp_router_free(struct webp_router *r)
 
     for (i = 0; i < r->n; i++)
         webp_route_free(&r->routes[i]);
-    webp_free(r->routes);
+    util_free(r->routes);
     memset(r, 0, sizeof(*r));
 }
 
@@ -229,7 +229,7 @@ webp_router_add(struct webp_router *r, const struct web_route *defs, size_t n,
         return -1;
     }
     if (base + n > r->cap) {
-        routes = webp_reallocarray(r->routes, base + n, sizeof(*routes));
+        routes = util_reallocarray(r->routes, base + n, sizeof(*routes));
         if (routes == NULL) {
             webp_err_nomem(err);
             return -1;
@@ -268,7 +268,7 @@ hex_value(char c)
 int
 webp_pct_decode(const char *s, size_t len, int plus_space, char **out)
 {
-    char *d = webp_malloc(len + 1);
+    char *d = util_malloc(len + 1);
     size_t i, o = 0;
 
     *out = NULL;
@@ -283,7 +283,7 @@ webp_pct_decode(const char *s, size_t len, int plus_space, char **out)
 
             /* A bad escape or an encoded NUL would make C strings lie. */
             if (lo < 0 || (hi == 0 && lo == 0)) {
-                webp_free(d);
+                util_free(d);
                 return WEBP_BAD;
             }
             c = (char)(hi * 16 + lo);
@@ -291,7 +291,7 @@ webp_pct_decode(const char *s, size_t len, int plus_space, char **out)
         } else if (c == '+' && plus_space) {
             c = ' ';
         } else if (c == '\0') {
-            webp_free(d);
+            util_free(d);
             return WEBP_BAD;
         }
         d[o++] = c;
@@ -307,9 +307,9 @@ webp_path_free(struct webp_path *p)
     size_t i;
 
     for (i = 0; p->segs != NULL && i < p->nseg; i++)
-        webp_free(p->segs[i]);
-    webp_free(p->segs);
-    webp_free(p->decoded);
+        util_free(p->segs[i]);
+    util_free(p->segs);
+    util_free(p->decoded);
     memset(p, 0, sizeof(*p));
 }
 
@@ -326,7 +326,7 @@ webp_path_parse(const char *raw, size_t len, struct webp_path *out)
         n += raw[i] == '/';
     if (n > WEBP_MAX_SEGMENTS)
         return WEBP_LIMIT;
-    out->segs = webp_calloc(n, sizeof(char *));
+    out->segs = util_calloc(n, sizeof(char *));
     if (out->segs == NULL)
         return WEBP_NOMEM;
     for (i = 1; i <= len; i++) {
@@ -366,7 +366,7 @@ query_pair(const char *s, size_t len, struct webp_kvlist *out)
     rc = eq ? webp_pct_decode(eq + 1, len - nlen - 1, 1, &value)
             : webp_pct_decode("", 0, 1, &value);
     if (rc != WEBP_OK) {
-        webp_free(name);
+        util_free(name);
         return rc;
     }
     return webp_kvlist_take(out, name, value);

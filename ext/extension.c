@@ -34,10 +34,10 @@ teardown_ctx(struct web_ctx *ctx, void *state, void *self)
     if (st == NULL)
         return;
     for (size_t i = 0; st->tables != NULL && i < d->tables->ntables; i++)
-        dynamop_free(st->tables[i].full_name);
-    dynamop_free(st->tables);
+        util_free(st->tables[i].full_name);
+    util_free(st->tables);
     dynamo_client_free(st->client);
-    dynamop_free(st);
+    util_free(st);
 }
 
 /* The access-log part of one request: the calls made since the previous
@@ -74,7 +74,7 @@ log_request(struct web_ctx *ctx, void *state, void *self, char *buf, size_t size
 struct dynamo *
 dynamo_create(struct dynamo_err *err)
 {
-    struct dynamo *d = dynamop_calloc(1, sizeof(*d));
+    struct dynamo *d = util_calloc(1, sizeof(*d));
 
     if (d == NULL) {
         dynamop_err_nomem(err);
@@ -95,7 +95,7 @@ dynamo_free(struct dynamo *d)
     dynamop_tables_free(d->tables);
     dynamop_config_release(&d->config);
     dynamo_credentials_free(d->credentials);
-    dynamop_free(d);
+    util_free(d);
 }
 
 int
@@ -153,7 +153,7 @@ ctx_state(struct dynamo *d, struct web_ctx *ctx, struct dynamo_err *err)
     }
     if (*slot != NULL)
         return *slot;
-    st = dynamop_calloc(1, sizeof(*st));
+    st = util_calloc(1, sizeof(*st));
     if (st == NULL) {
         dynamop_err_nomem(err);
         return NULL;
@@ -178,7 +178,7 @@ dynamo_connection(struct dynamo *d, struct web_ctx *ctx, struct dynamo_err *err)
 static int
 make_handles(struct dynamo *d, struct ctx_state *st, struct dynamo_err *err)
 {
-    struct dynamo_table *tables = dynamop_calloc(d->tables->ntables, sizeof(*tables));
+    struct dynamo_table *tables = util_calloc(d->tables->ntables, sizeof(*tables));
 
     if (tables == NULL) {
         dynamop_err_nomem(err);
@@ -191,8 +191,8 @@ make_handles(struct dynamo *d, struct ctx_state *st, struct dynamo_err *err)
             dynamop_table_full_name(d->config.prefix, tables[i].decl->name, err);
         if (tables[i].full_name == NULL) {
             for (size_t j = 0; j < i; j++)
-                dynamop_free(tables[j].full_name);
-            dynamop_free(tables);
+                util_free(tables[j].full_name);
+            util_free(tables);
             return -1;
         }
     }

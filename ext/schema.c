@@ -115,7 +115,7 @@ dynamo_create_all(struct dynamo *d, struct web_ctx *ctx, int wait, struct dynamo
     struct dynamo_client *c = dynamo_connection(d, ctx, err);
     json_t *existing = NULL;
     int rc = -1;
-    char *created = dynamop_calloc(n, 1);
+    char *created = util_calloc(n, 1);
 
     if (created == NULL) {
         dynamop_err_nomem(err);
@@ -138,7 +138,7 @@ dynamo_create_all(struct dynamo *d, struct web_ctx *ctx, int wait, struct dynamo
     rc = 0;
 out:
     json_decref(existing);
-    dynamop_free(created);
+    util_free(created);
     return rc;
 }
 

@@ -42,7 +42,7 @@ dup_into(char **dst, const char *src, struct dynamo_err *err)
     *dst = NULL;
     if (src == NULL)
         return 0;
-    *dst = dynamop_strdup(src);
+    *dst = util_strdup(src);
     if (*dst == NULL) {
         dynamop_err_nomem(err);
         return -1;
@@ -196,9 +196,9 @@ dynamop_config_read(struct dynamop_config *cfg, const struct web_app *app,
 void
 dynamop_config_release(struct dynamop_config *cfg)
 {
-    dynamop_free(cfg->region);
-    dynamop_free(cfg->endpoint);
-    dynamop_free(cfg->ca_bundle);
-    dynamop_free(cfg->prefix);
+    util_free(cfg->region);
+    util_free(cfg->endpoint);
+    util_free(cfg->ca_bundle);
+    util_free(cfg->prefix);
     memset(cfg, 0, sizeof(*cfg));
 }

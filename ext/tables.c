@@ -191,13 +191,13 @@ begin_table(struct parser *ps, struct span name)
         return dynamop_tables_fail(ps, name.p,
                                    "duplicate table '%s' (first declared at line %d)",
                                    prev->name, prev->line);
-    if ((grown = dynamop_reallocarray(out->tables, out->ntables + 1, sizeof(*grown))) ==
+    if ((grown = util_reallocarray(out->tables, out->ntables + 1, sizeof(*grown))) ==
         NULL)
         return dynamop_tables_nomem(ps);
     out->tables = grown;
     t = &out->tables[out->ntables];
     memset(t, 0, sizeof(*t));
-    if ((t->name = dynamop_strndup(name.p, name.n)) == NULL)
+    if ((t->name = util_strndup(name.p, name.n)) == NULL)
         return dynamop_tables_nomem(ps);
     t->billing = DYNAMOP_PAY_PER_REQUEST;
     t->sse = -1;
@@ -239,13 +239,13 @@ begin_index(struct parser *ps, struct span name)
                                    "duplicate index '%s' on table '%s' (first declared "
                                    "at line %d)",
                                    prev->name, t->name, prev->line);
-    grown = dynamop_reallocarray(t->indexes, t->nindexes + 1, sizeof(*grown));
+    grown = util_reallocarray(t->indexes, t->nindexes + 1, sizeof(*grown));
     if (grown == NULL)
         return dynamop_tables_nomem(ps);
     t->indexes = grown;
     ix = &t->indexes[t->nindexes];
     memset(ix, 0, sizeof(*ix));
-    if ((ix->name = dynamop_strndup(iname.p, iname.n)) == NULL)
+    if ((ix->name = util_strndup(iname.p, iname.n)) == NULL)
         return dynamop_tables_nomem(ps);
     ix->projection = DYNAMOP_PROJ_ALL;
     ix->line = ps->line;
@@ -375,7 +375,7 @@ dynamop_tables_parse(const char *text, size_t len, const char *source,
                        DYNAMOP_TABLES_MAX_FILE);
         return NULL;
     }
-    if ((ps.out = dynamop_calloc(1, sizeof(*ps.out))) == NULL) {
+    if ((ps.out = util_calloc(1, sizeof(*ps.out))) == NULL) {
         dynamop_err_nomem(err);
         return NULL;
     }
@@ -402,7 +402,7 @@ dynamop_tables_load(const char *path, struct dynamo_err *err)
     if ((f = fopen(path, "rb")) == NULL)
         goto io;
     /* One byte more than allowed, so the parser sees a file too large. */
-    if ((buf = dynamop_malloc((size_t)DYNAMOP_TABLES_MAX_FILE + 1)) == NULL) {
+    if ((buf = util_malloc((size_t)DYNAMOP_TABLES_MAX_FILE + 1)) == NULL) {
         fclose(f);
         dynamop_err_nomem(err);
         return NULL;
@@ -410,14 +410,14 @@ dynamop_tables_load(const char *path, struct dynamo_err *err)
     len = fread(buf, 1, (size_t)DYNAMOP_TABLES_MAX_FILE + 1, f);
     if (ferror(f)) {
         e = errno;
-        dynamop_free(buf);
+        util_free(buf);
         fclose(f);
         errno = e;
         goto io;
     }
     fclose(f);
     t = dynamop_tables_parse(buf, len, path, err);
-    dynamop_free(buf);
+    util_free(buf);
     return t;
 io:
     e = errno;
@@ -430,30 +430,30 @@ io:
 static void
 free_index(struct dynamop_index_decl *ix)
 {
-    dynamop_free(ix->name);
-    dynamop_free(ix->hash.name);
-    dynamop_free(ix->range.name);
+    util_free(ix->name);
+    util_free(ix->hash.name);
+    util_free(ix->range.name);
     for (size_t i = 0; i < ix->nproject; i++)
-        dynamop_free(ix->project[i]);
-    dynamop_free(ix->project);
+        util_free(ix->project[i]);
+    util_free(ix->project);
 }
 
 static void
 free_table(struct dynamop_table_decl *t)
 {
-    dynamop_free(t->name);
-    dynamop_free(t->hash.name);
-    dynamop_free(t->range.name);
-    dynamop_free(t->ttl_attribute);
-    dynamop_free(t->stream);
+    util_free(t->name);
+    util_free(t->hash.name);
+    util_free(t->range.name);
+    util_free(t->ttl_attribute);
+    util_free(t->stream);
     for (size_t i = 0; i < t->ntags; i++) {
-        dynamop_free(t->tags[i].key);
-        dynamop_free(t->tags[i].value);
+        util_free(t->tags[i].key);
+        util_free(t->tags[i].value);
     }
-    dynamop_free(t->tags);
+    util_free(t->tags);
     for (size_t i = 0; i < t->nindexes; i++)
         free_index(&t->indexes[i]);
-    dynamop_free(t->indexes);
+    util_free(t->indexes);
 }
 
 void
@@ -463,8 +463,8 @@ dynamop_tables_free(struct dynamop_tables *t)
         return;
     for (size_t i = 0; i < t->ntables; i++)
         free_table(&t->tables[i]);
-    dynamop_free(t->tables);
-    dynamop_free(t);
+    util_free(t->tables);
+    util_free(t);
 }
 
 const struct dynamop_table_decl *

@@ -142,7 +142,7 @@ dynamop_name_char(int c)
  * PREFIX + NAME (PREFIX may be NULL or ""), the name the table has in
  * DynamoDB, checked against DynamoDB's naming rules: NULL with
  * DYNAMO_ERR_CONFIG when the prefix makes it invalid, DYNAMO_ERR_NOMEM.
- * New: free with dynamop_free().
+ * New: free with util_free().
  */
 char *dynamop_table_full_name(const char *prefix, const char *name,
                               struct dynamo_err *err);

@@ -245,7 +245,7 @@ dynamop_table_full_name(const char *prefix, const char *name, struct dynamo_err 
                         plen ? prefix : "", name, DYNAMOP_NAME_MIN, DYNAMOP_NAME_MAX);
         return NULL;
     }
-    if ((full = dynamop_malloc(plen + nlen + 1)) == NULL) {
+    if ((full = util_malloc(plen + nlen + 1)) == NULL) {
         dynamop_err_nomem(err);
         return NULL;
     }
@@ -279,7 +279,7 @@ dynamop_table_create_request(const struct dynamop_table_decl *t, const char *pre
         req = NULL;
         dynamop_err_nomem(err);
     }
-    dynamop_free(name);
+    util_free(name);
     return req;
 }
 
@@ -306,6 +306,6 @@ dynamop_table_ttl_request(const struct dynamop_table_decl *t, const char *prefix
                     "AttributeName", t->ttl_attribute, "Enabled", 1);
     if (req == NULL)
         dynamop_err_nomem(err);
-    dynamop_free(name);
+    util_free(name);
     return req;
 }

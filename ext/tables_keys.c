@@ -164,7 +164,7 @@ set_stream(struct parser *ps, enum key_id k, struct span value)
 
     if (choose(ps, k, value, stream_types, NCHOICES(stream_types), &which) != 0)
         return -1;
-    if ((t->stream = dynamop_strdup(stream_types[which])) == NULL)
+    if ((t->stream = util_strdup(stream_types[which])) == NULL)
         return dynamop_tables_nomem(ps);
     return 0;
 }
@@ -193,7 +193,7 @@ set_ttl(struct parser *ps, enum key_id k, struct span value)
 
     if (one_token(ps, k, value, &tok) != 0 || check_attribute(ps, tok) != 0)
         return -1;
-    if ((t->ttl_attribute = dynamop_strndup(tok.p, tok.n)) == NULL)
+    if ((t->ttl_attribute = util_strndup(tok.p, tok.n)) == NULL)
         return dynamop_tables_nomem(ps);
     return 0;
 }
@@ -322,7 +322,7 @@ set_key(struct parser *ps, enum key_id k, struct span value)
                                    TOK(name), k == K_HASH_KEY ? "range" : "hash");
     if (ps->section == SEC_INDEX && check_type(ps, name, type.p[0], type.p) != 0)
         return -1;
-    if ((key->name = dynamop_strndup(name.p, name.n)) == NULL)
+    if ((key->name = util_strndup(name.p, name.n)) == NULL)
         return dynamop_tables_nomem(ps);
     key->type = type.p[0];
     return 0;
@@ -377,15 +377,15 @@ add_tag(struct parser *ps, struct dynamop_table_decl *t, struct span tok)
             return dynamop_tables_fail(ps, tok.p, "duplicate tag key '%.*s'", TOK(key));
     if (t->ntags == DYNAMOP_MAX_TAGS)
         return dynamop_tables_fail(ps, tok.p, "more than %d tags", DYNAMOP_MAX_TAGS);
-    if ((grown = dynamop_reallocarray(t->tags, t->ntags + 1, sizeof(*grown))) == NULL)
+    if ((grown = util_reallocarray(t->tags, t->ntags + 1, sizeof(*grown))) == NULL)
         return dynamop_tables_nomem(ps);
     t->tags = grown;
     tag = &t->tags[t->ntags];
-    tag->key = dynamop_strndup(key.p, key.n);
-    tag->value = dynamop_strndup(val.p, val.n);
+    tag->key = util_strndup(key.p, key.n);
+    tag->value = util_strndup(val.p, val.n);
     if (tag->key == NULL || tag->value == NULL) {
-        dynamop_free(tag->key);
-        dynamop_free(tag->value);
+        util_free(tag->key);
+        util_free(tag->value);
         return dynamop_tables_nomem(ps);
     }
     t->ntags++;
@@ -423,11 +423,11 @@ set_project(struct parser *ps, enum key_id k, struct span value)
             if (span_is(tok, ix->project[i]))
                 return dynamop_tables_fail(ps, tok.p, "attribute '%.*s' listed twice",
                                            TOK(tok));
-        grown = dynamop_reallocarray(ix->project, ix->nproject + 1, sizeof(*grown));
+        grown = util_reallocarray(ix->project, ix->nproject + 1, sizeof(*grown));
         if (grown == NULL)
             return dynamop_tables_nomem(ps);
         ix->project = grown;
-        if ((ix->project[ix->nproject] = dynamop_strndup(tok.p, tok.n)) == NULL)
+        if ((ix->project[ix->nproject] = util_strndup(tok.p, tok.n)) == NULL)
             return dynamop_tables_nomem(ps);
         ix->nproject++;
     }

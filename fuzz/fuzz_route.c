@@ -175,7 +175,7 @@ check_decode(const char *s, size_t len)
         if (plus)
             FUZZ_CHECK(strchr(out, '+') == NULL || memchr(s, '%', len) != NULL,
                        "'+' kept with plus_space");
-        webp_free(out);
+        util_free(out);
     }
 }
 

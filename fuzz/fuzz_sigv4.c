@@ -98,8 +98,8 @@ check_signing(const struct dynamop_sigv4_request *req, const char *canon)
     FUZZ_CHECK(strstr(auth, sig) != NULL, "Authorization without the signature: %s",
                auth);
     dynamop_sigv4_cache_wipe(&cache);
-    dynamop_free(sts);
-    dynamop_free(auth);
+    util_free(sts);
+    util_free(auth);
 }
 
 int
@@ -140,8 +140,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                    strcmp(canon, again) == 0,
                "second call differs");
     check_signing(&r.req, canon);
-    dynamop_free(canon);
-    dynamop_free(again);
+    util_free(canon);
+    util_free(again);
     free(r.copy);
     return 0;
 }

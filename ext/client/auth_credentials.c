@@ -49,9 +49,9 @@ struct dynamo_credentials {
 void
 dynamop_creds_wipe(struct dynamop_creds *c)
 {
-    dynamop_free(c->access_key_id);
-    dynamop_free_secret(c->secret_access_key);
-    dynamop_free_secret(c->session_token);
+    util_free(c->access_key_id);
+    util_free_secret(c->secret_access_key);
+    util_free_secret(c->session_token);
     memset(c, 0, sizeof(*c));
 }
 
@@ -67,20 +67,20 @@ system_clock(void)
 static struct dynamo_credentials *
 provider_new(enum kind kind, const char *source, struct dynamo_err *err)
 {
-    struct dynamo_credentials *p = dynamop_calloc(1, sizeof(*p));
+    struct dynamo_credentials *p = util_calloc(1, sizeof(*p));
 
     if (p == NULL) {
         dynamop_err_nomem(err);
         return NULL;
     }
     if (pthread_mutex_init(&p->lock, NULL) != 0) {
-        dynamop_free(p);
+        util_free(p);
         dynamop_err_set(err, DYNAMO_ERR_NOMEM, "pthread_mutex_init failed");
         return NULL;
     }
     if (pthread_cond_init(&p->refreshed, NULL) != 0) {
         pthread_mutex_destroy(&p->lock);
-        dynamop_free(p);
+        util_free(p);
         dynamop_err_set(err, DYNAMO_ERR_NOMEM, "pthread_cond_init failed");
         return NULL;
     }
@@ -99,7 +99,7 @@ dynamo_credentials_free(struct dynamo_credentials *p)
     dynamop_fetch_release(&p->fetch);
     pthread_cond_destroy(&p->refreshed);
     pthread_mutex_destroy(&p->lock);
-    dynamop_free(p);
+    util_free(p);
 }
 
 const char *
@@ -129,9 +129,9 @@ static_new(const char *source, const char *id, const char *secret, const char *t
     }
     if ((p = provider_new(KIND_STATIC, source, err)) == NULL)
         return NULL;
-    p->cur.access_key_id = dynamop_strdup(id);
-    p->cur.secret_access_key = dynamop_strdup(secret);
-    p->cur.session_token = token != NULL && *token != '\0' ? dynamop_strdup(token) : NULL;
+    p->cur.access_key_id = util_strdup(id);
+    p->cur.secret_access_key = util_strdup(secret);
+    p->cur.session_token = token != NULL && *token != '\0' ? util_strdup(token) : NULL;
     p->cur.generation = 1;
     if (p->cur.access_key_id == NULL || p->cur.secret_access_key == NULL ||
         (token != NULL && *token != '\0' && p->cur.session_token == NULL)) {
@@ -159,9 +159,9 @@ copy_out(const struct dynamo_credentials *p, struct dynamop_creds *snap,
 
     if (snap->generation == p->cur.generation)
         return 0;
-    c.access_key_id = dynamop_strdup(p->cur.access_key_id);
-    c.secret_access_key = dynamop_strdup(p->cur.secret_access_key);
-    c.session_token = p->cur.session_token ? dynamop_strdup(p->cur.session_token) : NULL;
+    c.access_key_id = util_strdup(p->cur.access_key_id);
+    c.secret_access_key = util_strdup(p->cur.secret_access_key);
+    c.session_token = p->cur.session_token ? util_strdup(p->cur.session_token) : NULL;
     if (c.access_key_id == NULL || c.secret_access_key == NULL ||
         (p->cur.session_token != NULL && c.session_token == NULL)) {
         dynamop_creds_wipe(&c);
@@ -440,9 +440,9 @@ fetching(const struct dynamo_credentials_options *o, enum kind kind, const char 
         o->connect_timeout_ms > 0 ? o->connect_timeout_ms : DEFAULT_CONNECT_TIMEOUT_MS;
     p->fetch.request_timeout_ms =
         o->request_timeout_ms > 0 ? o->request_timeout_ms : DEFAULT_REQUEST_TIMEOUT_MS;
-    p->fetch.url = dynamop_strdup(url);
-    p->fetch.auth_token = token != NULL ? dynamop_strdup(token) : NULL;
-    p->fetch.auth_token_file = file != NULL ? dynamop_strdup(file) : NULL;
+    p->fetch.url = util_strdup(url);
+    p->fetch.auth_token = token != NULL ? util_strdup(token) : NULL;
+    p->fetch.auth_token_file = file != NULL ? util_strdup(file) : NULL;
     if (p->fetch.url == NULL || (token != NULL && p->fetch.auth_token == NULL) ||
         (file != NULL && p->fetch.auth_token_file == NULL)) {
         dynamo_credentials_free(p);

@@ -13,7 +13,7 @@
  * The order followed is the AWS SDKs' default chain ("Standardized
  * credential providers", AWS SDKs and Tools Reference Guide): environment,
  * shared files, container, instance metadata.  Secrets are copied only into
- * memory freed with dynamop_free_secret() and never appear in error text.
+ * memory freed with util_free_secret() and never appear in error text.
  */
 #ifndef DYNAMO_FCGI_EXT_CREDENTIALS_H
 #define DYNAMO_FCGI_EXT_CREDENTIALS_H

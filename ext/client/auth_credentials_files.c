@@ -146,11 +146,11 @@ store(struct parser *p, char **dst, const char *s, size_t n)
 {
     char *copy = NULL;
 
-    if (n > 0 && (copy = dynamop_strndup(s, n)) == NULL) {
+    if (n > 0 && (copy = util_strndup(s, n)) == NULL) {
         dynamop_err_nomem(p->err);
         return -1;
     }
-    dynamop_free_secret(*dst);
+    util_free_secret(*dst);
     *dst = copy;
     return 0;
 }
@@ -289,7 +289,7 @@ read_all(int fd, const char *path, char **out, size_t *outlen, struct dynamo_err
                         DYNAMOP_CREDS_MAX_FILE);
         return -1;
     }
-    if ((buf = dynamop_malloc((size_t)st.st_size + 1)) == NULL) {
+    if ((buf = util_malloc((size_t)st.st_size + 1)) == NULL) {
         dynamop_err_nomem(err);
         return -1;
     }
@@ -329,16 +329,16 @@ dynamop_profile_read(const char *path, enum dynamop_ini_kind kind, const char *n
         return -1;
     rc = dynamop_profile_parse(text, len, path, kind, name, prof, err);
     explicit_bzero(text, len); /* by length: a stray NUL must not stop the wipe */
-    dynamop_free(text);
+    util_free(text);
     return rc;
 }
 
 void
 dynamop_profile_release(struct dynamop_profile *prof)
 {
-    dynamop_free(prof->access_key_id);
-    dynamop_free_secret(prof->secret_access_key);
-    dynamop_free_secret(prof->session_token);
-    dynamop_free(prof->region);
+    util_free(prof->access_key_id);
+    util_free_secret(prof->secret_access_key);
+    util_free_secret(prof->session_token);
+    util_free(prof->region);
     memset(prof, 0, sizeof(*prof));
 }

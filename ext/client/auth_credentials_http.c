@@ -38,7 +38,7 @@ answer_wipe(struct answer *a)
 {
     if (a->buf != NULL) {
         explicit_bzero(a->buf, DYNAMOP_CREDS_MAX_ANSWER);
-        dynamop_free(a->buf);
+        util_free(a->buf);
     }
     memset(a, 0, sizeof(*a));
 }
@@ -56,7 +56,7 @@ on_body(char *data, size_t size, size_t nmemb, void *udata)
         a->overflow = 1;
         return 0;
     }
-    if (a->buf == NULL && (a->buf = dynamop_malloc(DYNAMOP_CREDS_MAX_ANSWER)) == NULL) {
+    if (a->buf == NULL && (a->buf = util_malloc(DYNAMOP_CREDS_MAX_ANSWER)) == NULL) {
         a->nomem = 1;
         return 0;
     }
@@ -155,7 +155,7 @@ request(const struct dynamop_fetch *f, const char *method, const char *url,
         return status_error(status, what, err);
     }
     if (a->buf == NULL &&
-        (a->buf = dynamop_calloc(1, DYNAMOP_CREDS_MAX_ANSWER)) == NULL) {
+        (a->buf = util_calloc(1, DYNAMOP_CREDS_MAX_ANSWER)) == NULL) {
         dynamop_err_nomem(err);
         return -1;
     }
@@ -283,9 +283,9 @@ fill_creds(const json_t *obj, const char *what, struct dynamop_creds *out,
                         "%s: Expiration is not an ISO 8601 time", what);
         return -1;
     }
-    out->access_key_id = dynamop_strdup(id);
-    out->secret_access_key = dynamop_strdup(secret);
-    out->session_token = token != NULL ? dynamop_strdup(token) : NULL;
+    out->access_key_id = util_strdup(id);
+    out->secret_access_key = util_strdup(secret);
+    out->session_token = token != NULL ? util_strdup(token) : NULL;
     if (out->access_key_id == NULL || out->secret_access_key == NULL ||
         (token != NULL && out->session_token == NULL)) {
         dynamop_creds_wipe(out);
@@ -409,7 +409,7 @@ read_token_file(const char *path, char **out, struct dynamo_err *err)
     while (len > 0 && isspace((unsigned char)buf[len - 1]))
         len--;
     buf[len] = '\0';
-    *out = dynamop_strdup(buf);
+    *out = util_strdup(buf);
     explicit_bzero(buf, sizeof(buf));
     if (*out == NULL) {
         dynamop_err_nomem(err);
@@ -433,16 +433,16 @@ container_auth(const struct dynamop_fetch *f, char **out, struct dynamo_err *err
     if (token == NULL && f->auth_token == NULL)
         return 0;
     if (!header_safe(token != NULL ? token : f->auth_token)) {
-        dynamop_free_secret(token);
+        util_free_secret(token);
         dynamop_err_set(err, DYNAMO_ERR_CONFIG,
                         "the container authorization token is empty "
                         "or holds a line break or control character");
         return -1;
     }
     n = strlen(token != NULL ? token : f->auth_token) + 16;
-    if ((*out = dynamop_malloc(n)) != NULL)
+    if ((*out = util_malloc(n)) != NULL)
         snprintf(*out, n, "Authorization: %s", token != NULL ? token : f->auth_token);
-    dynamop_free_secret(token);
+    util_free_secret(token);
     if (*out == NULL) {
         dynamop_err_nomem(err);
         return -1;
@@ -464,7 +464,7 @@ dynamop_fetch_container(const struct dynamop_fetch *f, struct dynamop_creds *out
         return -1;
     headers[0] = auth;
     rc = request(f, "GET", f->url, headers, what, &a, err);
-    dynamop_free_secret(auth);
+    util_free_secret(auth);
     if (rc == 0)
         rc = dynamop_creds_from_json(a.buf, a.len, what, out, err);
     answer_wipe(&a);
@@ -538,7 +538,7 @@ dynamop_fetch_imds(const struct dynamop_fetch *f, struct dynamop_creds *out,
         return -1;
     }
     n = a.len + 32;
-    if ((token_hdr = dynamop_malloc(n)) != NULL)
+    if ((token_hdr = util_malloc(n)) != NULL)
         snprintf(token_hdr, n, "X-aws-ec2-metadata-token: %s", a.buf);
     answer_wipe(&a);
     if (token_hdr == NULL) {
@@ -554,15 +554,15 @@ dynamop_fetch_imds(const struct dynamop_fetch *f, struct dynamop_creds *out,
                                          out, err);
     }
     answer_wipe(&a);
-    dynamop_free_secret(token_hdr);
+    util_free_secret(token_hdr);
     return rc;
 }
 
 void
 dynamop_fetch_release(struct dynamop_fetch *f)
 {
-    dynamop_free(f->url);
-    dynamop_free_secret(f->auth_token);
-    dynamop_free(f->auth_token_file);
+    util_free(f->url);
+    util_free_secret(f->auth_token);
+    util_free(f->auth_token_file);
     memset(f, 0, sizeof(*f));
 }

@@ -61,7 +61,7 @@ static void
 sb_drop(struct sbuf *b)
 {
     if (b->data != b->stack)
-        dynamop_free(b->data);
+        util_free(b->data);
     b->data = NULL;
     b->len = b->cap = 0;
 }
@@ -85,9 +85,9 @@ sb_grow(struct sbuf *b, size_t extra, struct dynamo_err *err)
     if (cap > DYNAMOP_SIGV4_MAX + 1)
         cap = DYNAMOP_SIGV4_MAX + 1;
     if (b->data != NULL && b->data == b->stack)
-        p = dynamop_malloc(cap);
+        p = util_malloc(cap);
     else
-        p = dynamop_reallocarray(b->data, cap, 1);
+        p = util_reallocarray(b->data, cap, 1);
     if (p == NULL) {
         dynamop_err_nomem(err);
         sb_drop(b);
@@ -430,18 +430,18 @@ add_query(struct sbuf *b, const char *query, struct dynamo_err *err)
 
     if (query == NULL || (n = count_pairs(query, &bytes)) == 0)
         return 0;
-    pairs = dynamop_reallocarray(NULL, n, sizeof(*pairs));
-    scratch = pairs != NULL ? dynamop_malloc(bytes) : NULL;
+    pairs = util_reallocarray(NULL, n, sizeof(*pairs));
+    scratch = pairs != NULL ? util_malloc(bytes) : NULL;
     if (scratch == NULL) {
-        dynamop_free(pairs);
+        util_free(pairs);
         dynamop_err_nomem(err);
         return -1;
     }
     split_pairs(query, pairs, scratch);
     qsort(pairs, n, sizeof(*pairs), qpair_cmp);
     rc = add_pairs(b, pairs, n, err);
-    dynamop_free(scratch);
-    dynamop_free(pairs);
+    util_free(scratch);
+    util_free(pairs);
     return rc;
 }
 
@@ -602,7 +602,7 @@ add_headers(struct sbuf *b, const struct dynamop_sigv4_request *req, size_t *off
     int rc;
 
     if (req->nheaders > STACK_HEADERS &&
-        (h = dynamop_reallocarray(NULL, req->nheaders, sizeof(*h))) == NULL) {
+        (h = util_reallocarray(NULL, req->nheaders, sizeof(*h))) == NULL) {
         dynamop_err_nomem(err);
         return -1;
     }
@@ -613,7 +613,7 @@ add_headers(struct sbuf *b, const struct dynamop_sigv4_request *req, size_t *off
     if (rc == 0)
         rc = add_signed_headers(b, h, req->nheaders, off, len, err);
     if (h != stack)
-        dynamop_free(h);
+        util_free(h);
     return rc;
 }
 
@@ -972,7 +972,7 @@ dynamop_sigv4_string_to_sign(const char *amz_date, const char *region,
         sha256_hex(NULL, canonical_request, strlen(canonical_request), hash, err) < 0)
         return -1;
     n = string_to_sign(sts, amz_date, region, service, hash);
-    if ((*out = dynamop_strndup(sts, n)) == NULL) {
+    if ((*out = util_strndup(sts, n)) == NULL) {
         dynamop_err_nomem(err);
         return -1;
     }
@@ -1234,7 +1234,7 @@ dynamop_sigv4_authorization(const struct dynamop_sigv4_request *req,
     sb_init_stack(&b, scratch, sizeof(scratch));
     if (sign_request(req, creds, region, service, amz_date, cache, &b, &sh_off, &sh_len,
                      sig, err) == 0) {
-        *out = dynamop_malloc(
+        *out = util_malloc(
             authorization_len(creds->access_key_id, region, service, sh_len) + 1);
         if (*out == NULL)
             dynamop_err_nomem(err);

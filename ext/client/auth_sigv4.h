@@ -99,11 +99,11 @@ void dynamop_sigv4_amz_date(time_t t, char out[17]);
 void dynamop_sha256_hex(const void *data, size_t len, char out[65]);
 
 /* The canonical request (AWS "Create a canonical request"), without a
- * trailing newline.  New: free with dynamop_free. */
+ * trailing newline.  New: free with util_free. */
 int dynamop_sigv4_canonical_request(const struct dynamop_sigv4_request *req, char **out,
                                     struct dynamo_err *err);
 /* "AWS4-HMAC-SHA256\n" AMZ_DATE "\n" scope "\n" hex(SHA-256(canonical)).
- * AMZ_DATE is "YYYYMMDDTHHMMSSZ".  New: free with dynamop_free. */
+ * AMZ_DATE is "YYYYMMDDTHHMMSSZ".  New: free with util_free. */
 int dynamop_sigv4_string_to_sign(const char *amz_date, const char *region,
                                  const char *service, const char *canonical_request,
                                  char **out, struct dynamo_err *err);
@@ -115,7 +115,7 @@ int dynamop_sigv4_signature(const struct dynamop_sigv4_creds *creds, const char 
                             char out[65], struct dynamo_err *err);
 /* The whole Authorization header value: "AWS4-HMAC-SHA256 Credential=AKID/
  * 20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date,
- * Signature=<hex>".  CACHE may be NULL.  New: free with dynamop_free. */
+ * Signature=<hex>".  CACHE may be NULL.  New: free with util_free. */
 int dynamop_sigv4_authorization(const struct dynamop_sigv4_request *req,
                                 const struct dynamop_sigv4_creds *creds,
                                 const char *region, const char *service,

@@ -101,8 +101,8 @@ parse_endpoint(struct dynamo_client *c, const char *endpoint, struct dynamo_err 
     }
     curl_url_get(u, CURLUPART_PORT, &port, 0); /* absent: default port, no ":N" */
     snprintf(buf, sizeof(buf), "%s%s%s", host, port ? ":" : "", port ? port : "");
-    c->host_hdr = dynamop_malloc(strlen(buf) + 7);
-    c->url = dynamop_malloc(strlen(scheme) + strlen(buf) + 5);
+    c->host_hdr = util_malloc(strlen(buf) + 7);
+    c->url = util_malloc(strlen(scheme) + strlen(buf) + 5);
     if (c->host_hdr == NULL || c->url == NULL) {
         dynamop_err_nomem(err);
         goto out;
@@ -152,7 +152,7 @@ copy_config(struct dynamo_client *c, const struct dynamo_client_config *cfg,
 
     if (copy_credentials(c, cfg, err) != 0)
         return -1;
-    c->region = dynamop_strdup(region);
+    c->region = util_strdup(region);
     if (c->region == NULL) {
         dynamop_err_nomem(err);
         return -1;
@@ -182,7 +182,7 @@ dynamo_client_new(const struct dynamo_client_config *cfg, struct dynamo_err *err
                         (int)cfg->transport);
         return NULL;
     }
-    c = dynamop_calloc(1, sizeof(*c));
+    c = util_calloc(1, sizeof(*c));
     if (c == NULL) {
         dynamop_err_nomem(err);
         return NULL;
@@ -210,15 +210,15 @@ dynamo_client_free(struct dynamo_client *c)
     if (c == NULL)
         return;
     dynamop_http_free(c->http);
-    dynamop_free(c->region);
-    dynamop_free(c->url);
-    dynamop_free(c->host_hdr);
+    util_free(c->region);
+    util_free(c->url);
+    util_free(c->host_hdr);
     dynamop_creds_wipe(&c->creds);
     dynamo_credentials_free(c->own_credentials);
     dynamop_sigv4_cache_wipe(&c->sigcache);
-    dynamop_free_secret(c->token_hdr);
-    dynamop_free(c->body.data);
-    dynamop_free(c);
+    util_free_secret(c->token_hdr);
+    util_free(c->body.data);
+    util_free(c);
 }
 
 const char *
@@ -305,14 +305,14 @@ token_header(struct dynamo_client *c, const char *token, struct dynamo_err *err)
         memcmp(c->token_hdr + name, token, n) == 0)
         return c->token_hdr;
     /* The old token goes, all of it: what is left past a shorter new one
-     * would outlive dynamop_free_secret(), which wipes up to the NUL. */
+     * would outlive util_free_secret(), which wipes up to the NUL. */
     for (volatile char *p = c->token_hdr; p != NULL && p < c->token_hdr + c->token_cap;
          p++)
         *p = '\0';
     if (name + n + 1 > c->token_cap) {
-        dynamop_free_secret(c->token_hdr);
+        util_free_secret(c->token_hdr);
         c->token_cap = 0;
-        if ((c->token_hdr = dynamop_malloc(name + n + 1)) == NULL) {
+        if ((c->token_hdr = util_malloc(name + n + 1)) == NULL) {
             dynamop_err_nomem(err);
             return NULL;
         }
@@ -347,7 +347,7 @@ sign(struct dynamo_client *c, const char *operation, const char *body, size_t le
     token = c->creds.session_token;
     if (token == NULL && c->token_hdr != NULL) {
         /* Credentials without a token now: the old one goes. */
-        dynamop_free_secret(c->token_hdr);
+        util_free_secret(c->token_hdr);
         c->token_hdr = NULL;
         c->token_cap = 0;
     }
@@ -552,7 +552,7 @@ call_request(struct dynamo_client *c, const char *operation, dynamop_write_fn wr
     c->calls++;
     c->call_us += now_us() - start;
     if (body->cap > KEEP_REQUEST_BYTES) {
-        dynamop_free(body->data);
+        util_free(body->data);
         *body = (struct dynamop_buf){.max = MAX_REQUEST_BYTES};
     }
     return rc;

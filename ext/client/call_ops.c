@@ -185,7 +185,7 @@ dynamo_get_item_text(struct dynamo_client *c, const char *table, const json_t *k
     if (plain != NULL)
         *plain = t.plain;
     else
-        dynamop_free(t.plain);
+        util_free(t.plain);
     if (len != NULL)
         *len = t.len;
     return rc;

@@ -74,7 +74,7 @@ dynamo_pager_new(struct dynamo_client *c, const char *operation, const json_t *r
 
     if (!valid_operation(operation, err) || !json_is_object(request))
         return NULL;
-    p = dynamop_calloc(1, sizeof(*p));
+    p = util_calloc(1, sizeof(*p));
     if (p == NULL) {
         dynamop_err_nomem(err);
         return NULL;
@@ -82,7 +82,7 @@ dynamo_pager_new(struct dynamo_client *c, const char *operation, const json_t *r
     /* Keys kept whole: the names in ExclusiveStartKey and in expression
      * values may hold U+0000. */
     if ((p->request = dynamop_json_deep_copy(request, err)) == NULL) {
-        dynamop_free(p);
+        util_free(p);
         return NULL;
     }
     p->client = c;
@@ -131,5 +131,5 @@ dynamo_pager_free(struct dynamo_pager *p)
         return;
     json_decref(p->request);
     json_decref(p->items);
-    dynamop_free(p);
+    util_free(p);
 }

@@ -11,24 +11,8 @@
 #include <stdint.h>
 
 #include "dynamo_client.h"
+#include "util.h"
 #include "auth_sigv4.h"
-
-/* ---- allocation (alloc.c) ---------------------------------------------
- * Every allocation in ext/ goes through these, so a test can make the Nth
- * one fail (dynamop_alloc_fail_at) and check that the error path is clean. */
-void *dynamop_malloc(size_t size);
-void *dynamop_calloc(size_t n, size_t size);
-/* realloc of N * SIZE bytes, NULL on overflow; P is kept on failure. */
-void *dynamop_reallocarray(void *p, size_t n, size_t size);
-char *dynamop_strdup(const char *s);
-char *dynamop_strndup(const char *s, size_t n);
-void dynamop_free(void *p);
-/* Overwrites the string S (a secret) before freeing it; NULL does nothing. */
-void dynamop_free_secret(char *s);
-/* Test hook: make allocation number N (1-based, counted from this call)
- * fail; 0 turns failures off.  Returns the number of allocations made since
- * the previous call. */
-long dynamop_alloc_fail_at(long n);
 
 /* ---- libcurl (http_curl.c) ----------------------------------------------
  * curl_global_init, once per process for every handle the library makes

@@ -52,7 +52,7 @@ dynamop_buf_grow(struct dynamop_buf *b, size_t extra)
             cap = cap > b->max / 2 ? b->max : cap * 2;
         if (cap > b->max)
             cap = b->max;
-        data = dynamop_reallocarray(b->data, cap, 1);
+        data = util_reallocarray(b->data, cap, 1);
         if (data != NULL) {
             b->data = data;
             b->cap = cap;
@@ -60,7 +60,7 @@ dynamop_buf_grow(struct dynamop_buf *b, size_t extra)
         }
         code = DYNAMO_ERR_NOMEM;
     }
-    dynamop_free(b->data);
+    util_free(b->data);
     b->data = NULL;
     b->len = b->cap = 0;
     return code;
@@ -246,7 +246,7 @@ int_value(const char *s, size_t len, json_int_t *out)
 static enum dynamo_code
 num_double(const char *s, size_t len, double *d)
 {
-    char local[64], *copy = len < sizeof(local) ? local : dynamop_malloc(len + 1), *dot;
+    char local[64], *copy = len < sizeof(local) ? local : util_malloc(len + 1), *dot;
     enum dynamo_code code = DYNAMO_OK;
 
     if (copy == NULL)
@@ -260,7 +260,7 @@ num_double(const char *s, size_t len, double *d)
     if ((*d == HUGE_VAL || *d == -HUGE_VAL) && errno == ERANGE)
         code = DYNAMO_ERR_INVALID;
     if (copy != local)
-        dynamop_free(copy);
+        util_free(copy);
     return code;
 }
 

@@ -275,7 +275,7 @@ grow_slots(struct answer *A)
     size_t i, j, mask = n.nslots - 1;
 
     n.slots =
-        dynamop_calloc(n.nslots / 64, 64 * sizeof(struct key_slot) + sizeof(uint64_t));
+        util_calloc(n.nslots / 64, 64 * sizeof(struct key_slot) + sizeof(uint64_t));
     if (n.slots == NULL)
         return -1;
     n.used = (uint64_t *)(n.slots + n.nslots);
@@ -287,7 +287,7 @@ grow_slots(struct answer *A)
         slot_take(&n, j, &t->slots[i]);
     }
     if (t->slots != A->inline_slots)
-        dynamop_free(t->slots);
+        util_free(t->slots);
     *t = n;
     return 0;
 }
@@ -944,10 +944,10 @@ dynamop_answer_item_text(const char *body, size_t len, const char *field, char *
         if (plain_len != NULL)
             *plain_len = A.out.len - 1;
     } else {
-        dynamop_free(A.out.data);
+        util_free(A.out.data);
     }
     if (A.table.slots != A.inline_slots)
-        dynamop_free(A.table.slots);
-    dynamop_free(A.keys.data);
+        util_free(A.table.slots);
+    util_free(A.keys.data);
     return rc;
 }

@@ -184,7 +184,7 @@ dynamo_item_to_json_text(const json_t *item, struct dynamo_err *err)
         return NULL;
     }
     if (emit_members(&E, item, 0) != 0 || out(&E, "", 1) != 0) {
-        dynamop_free(E.out.data);
+        util_free(E.out.data);
         return NULL;
     }
     return E.out.data;

@@ -373,6 +373,6 @@ dynamo_item_from_json_text(const char *text, size_t len, struct dynamo_err *err)
             item = NULL;
         }
     }
-    dynamop_free(P.buf.data);
+    util_free(P.buf.data);
     return item;
 }

@@ -553,6 +553,6 @@ dynamop_json_parse(const char *text, size_t len, struct dynamop_json_error *erro
         json_decref(v);
         v = NULL;
     }
-    dynamop_free(P.buf.data);
+    util_free(P.buf.data);
     return v;
 }

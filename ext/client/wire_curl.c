@@ -73,7 +73,7 @@ on_body(char *data, size_t size, size_t nmemb, void *udata)
         }
         if (cap > DYNAMOP_HTTP_MAX_BODY + 1)
             cap = DYNAMOP_HTTP_MAX_BODY + 1; /* never twice the cap for a body at it */
-        grown = dynamop_reallocarray(h->body, cap, 1);
+        grown = util_reallocarray(h->body, cap, 1);
         if (grown == NULL)
             return 0;
         h->body = grown;
@@ -151,7 +151,7 @@ dynamop_curl_new(const struct dynamop_http_opts *opts, struct dynamo_err *err)
     struct dynamop_curl *h;
 
     dynamop_curl_global_init();
-    h = dynamop_calloc(1, sizeof(*h));
+    h = util_calloc(1, sizeof(*h));
     if (h == NULL) {
         dynamop_err_nomem(err);
         return NULL;
@@ -173,9 +173,9 @@ dynamop_curl_free(struct dynamop_curl *h)
     if (h->curl != NULL)
         curl_easy_cleanup(h->curl);
     curl_url_cleanup(h->url);
-    dynamop_free(h->url_text);
-    dynamop_free(h->body);
-    dynamop_free(h);
+    util_free(h->url_text);
+    util_free(h->body);
+    util_free(h);
 }
 
 long
@@ -284,10 +284,10 @@ set_url(struct dynamop_curl *h, const char *url, struct dynamo_err *err)
     if (h->url_text != NULL && strcmp(h->url_text, url) == 0)
         return 0;
     u = curl_url();
-    text = dynamop_strdup(url);
+    text = util_strdup(url);
     if (u == NULL || text == NULL) {
         curl_url_cleanup(u);
-        dynamop_free(text);
+        util_free(text);
         dynamop_err_nomem(err);
         return -1;
     }
@@ -297,11 +297,11 @@ set_url(struct dynamop_curl *h, const char *url, struct dynamo_err *err)
                         uc != CURLUE_OK ? curl_url_strerror(uc)
                                         : "not taken by the handle");
         curl_url_cleanup(u);
-        dynamop_free(text);
+        util_free(text);
         return -1;
     }
     curl_url_cleanup(h->url); /* the handle now reads U only */
-    dynamop_free(h->url_text);
+    util_free(h->url_text);
     h->url = u;
     h->url_text = text;
     return 0;
@@ -312,7 +312,7 @@ reset_response(struct dynamop_curl *h)
 {
     if (h->cap > KEEP_BODY_BYTES) {
         /* One big answer must not pin megabytes for the client's lifetime. */
-        dynamop_free(h->body);
+        util_free(h->body);
         h->body = NULL;
         h->cap = 0;
     }

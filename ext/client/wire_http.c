@@ -39,11 +39,11 @@ proxy_configured(void)
 struct dynamop_http *
 dynamop_http_new(const struct dynamop_http_opts *opts, struct dynamo_err *err)
 {
-    struct dynamop_http *h = dynamop_calloc(1, sizeof(*h));
+    struct dynamop_http *h = util_calloc(1, sizeof(*h));
 
     if (h == NULL || (opts->ca_bundle != NULL &&
-                      (h->ca_bundle = dynamop_strdup(opts->ca_bundle)) == NULL)) {
-        dynamop_free(h);
+                      (h->ca_bundle = util_strdup(opts->ca_bundle)) == NULL)) {
+        util_free(h);
         dynamop_err_nomem(err);
         return NULL;
     }
@@ -60,8 +60,8 @@ dynamop_http_free(struct dynamop_http *h)
         return;
     dynamop_plain_free(h->plain);
     dynamop_curl_free(h->curl);
-    dynamop_free(h->ca_bundle);
-    dynamop_free(h);
+    util_free(h->ca_bundle);
+    util_free(h);
 }
 
 long

@@ -80,7 +80,7 @@ now_ms(void)
 struct dynamop_plain *
 dynamop_plain_new(const struct dynamop_http_opts *opts, struct dynamo_err *err)
 {
-    struct dynamop_plain *p = dynamop_calloc(1, sizeof(*p));
+    struct dynamop_plain *p = util_calloc(1, sizeof(*p));
 
     if (p == NULL) {
         dynamop_err_nomem(err);
@@ -107,12 +107,12 @@ dynamop_plain_free(struct dynamop_plain *p)
     if (p == NULL)
         return;
     disconnect(p);
-    dynamop_free(p->url);
-    dynamop_free(p->host);
-    dynamop_free(p->path);
-    dynamop_free(p->out);
-    dynamop_free(p->in);
-    dynamop_free(p);
+    util_free(p->url);
+    util_free(p->host);
+    util_free(p->path);
+    util_free(p->out);
+    util_free(p->in);
+    util_free(p);
 }
 
 long
@@ -161,20 +161,20 @@ set_url(struct dynamop_plain *p, const char *url, struct dynamo_err *err)
                         "endpoint '%s': not an http://host[:port] URL", url);
         return -1;
     }
-    host = dynamop_strndup(auth, (size_t)(hend - auth));
-    path = dynamop_strdup(*slash ? slash : "/");
-    copy = dynamop_strdup(url);
+    host = util_strndup(auth, (size_t)(hend - auth));
+    path = util_strdup(*slash ? slash : "/");
+    copy = util_strdup(url);
     if (host == NULL || path == NULL || copy == NULL) {
-        dynamop_free(host);
-        dynamop_free(path);
-        dynamop_free(copy);
+        util_free(host);
+        util_free(path);
+        util_free(copy);
         dynamop_err_nomem(err);
         return -1;
     }
     disconnect(p); /* another server */
-    dynamop_free(p->url);
-    dynamop_free(p->host);
-    dynamop_free(p->path);
+    util_free(p->url);
+    util_free(p->host);
+    util_free(p->path);
     p->url = copy;
     p->host = host;
     p->path = path;
@@ -314,7 +314,7 @@ reserve_in(struct dynamop_plain *p, size_t size)
 
     if (size <= p->in_cap)
         return 0;
-    grown = dynamop_reallocarray(p->in, size, 1);
+    grown = util_reallocarray(p->in, size, 1);
     if (grown == NULL)
         return -1;
     p->in = grown;
@@ -352,7 +352,7 @@ format_head(struct dynamop_plain *p, const char *const *headers, size_t nheaders
     for (size_t i = 0; i < nheaders; i++)
         need += (lens[i] = strlen(headers[i])) + 2;
     if (need > p->out_cap) {
-        char *grown = dynamop_reallocarray(p->out, need, 1);
+        char *grown = util_reallocarray(p->out, need, 1);
 
         if (grown == NULL)
             return 0;
@@ -662,7 +662,7 @@ dynamop_plain_post(struct dynamop_plain *p, const char *url, const char *const *
         return -1;
     if (p->in_cap > KEEP_BUF_BYTES) {
         /* One big answer must not pin megabytes for the client's lifetime. */
-        dynamop_free(p->in);
+        util_free(p->in);
         p->in = NULL;
         p->in_cap = p->in_len = 0;
     }

@@ -22,7 +22,7 @@ static long json_live; /* jansson blocks not yet freed */
 static void *
 counting_malloc(size_t n)
 {
-    void *p = dynamop_malloc(n);
+    void *p = util_malloc(n);
 
     if (p != NULL)
         json_live++;

@@ -63,8 +63,8 @@ void tu_http_free(struct tu_http *r);
 const char *tu_http_header(const struct tu_http *r, const char *name, char *buf,
                            size_t size);
 
-/* Points jansson's allocator at the library's dynamop_malloc() through a
- * counter: a chaos test (dynamop_alloc_fail_at) then fails jansson's
+/* Points jansson's allocator at the library's util_malloc() through a
+ * counter: a chaos test (util_alloc_fail_at) then fails jansson's
  * allocations as well as the library's, and tu_json_live() says how many
  * of jansson's blocks are not freed.  Call before any value is made. */
 void tu_json_count_allocs(void);

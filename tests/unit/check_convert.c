@@ -1,7 +1,7 @@
 /*
  * check_convert.c: the plain JSON <-> typed form converters (ext/convert*.c).
  *
- * jansson's allocator is pointed at dynamop_malloc() through a counter, so
+ * jansson's allocator is pointed at util_malloc() through a counter, so
  * the chaos case fails jansson's allocations as well as ours and checks
  * that every failure frees every block.  Parser input is always copied to
  * a buffer of exactly its length, so ASan catches a read past LEN.
@@ -785,10 +785,10 @@ START_TEST(test_chaos)
     base = live_blocks;
     for (n = 1; n < 100000; n++) {
         memset(&err, 0, sizeof(err));
-        dynamop_alloc_fail_at(n);
+        util_alloc_fail_at(n);
         text = NULL;
         got = chaos_run((enum chaos_op)_i, typed, plain, &text, &err);
-        dynamop_alloc_fail_at(0);
+        util_alloc_fail_at(0);
         got = chaos_result(got, text);
         if (got != NULL) {
             ck_assert_int_eq(err.code, DYNAMO_OK);

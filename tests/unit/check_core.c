@@ -837,9 +837,9 @@ START_TEST(test_chaos)
     ck_assert_int_eq(chaos_once(), 0);
     for (n = 1;; n++) {
         teardown_log[0] = '\0';
-        webp_alloc_fail_at(n);
+        util_alloc_fail_at(n);
         chaos_once();
-        made = webp_alloc_fail_at(0);
+        made = util_alloc_fail_at(0);
         if (made < n)
             break; /* the failure point was never reached: all covered */
         ck_assert_msg(n < 100000, "runaway");

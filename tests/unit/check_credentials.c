@@ -959,9 +959,9 @@ START_TEST(test_chaos_allocations)
         struct dynamo_err err = {0};
         int rc;
 
-        dynamop_alloc_fail_at(n);
+        util_alloc_fail_at(n);
         rc = chaos_run(&e, &err);
-        dynamop_alloc_fail_at(0);
+        util_alloc_fail_at(0);
         if (rc == 0)
             break;
         ck_assert_msg(err.code == DYNAMO_ERR_NOMEM, "allocation %ld: %s", n, err.text);

@@ -23,13 +23,13 @@ dump(const json_t *v, size_t max, struct dynamo_err *err)
     int rc = dynamop_json_dump(v, &b, err);
 
     if (rc != 0) {
-        dynamop_free(b.data);
+        util_free(b.data);
         return NULL;
     }
     ck_assert_uint_lt(b.len, sizeof(text));
     memcpy(text, b.data, b.len);
     text[b.len] = '\0';
-    dynamop_free(b.data);
+    util_free(b.data);
     return text;
 }
 
@@ -143,9 +143,9 @@ START_TEST(test_deep_copy_chaos)
     base = tu_json_live();
     for (n = 1;; n++) {
         memset(&err, 0, sizeof(err));
-        dynamop_alloc_fail_at(n);
+        util_alloc_fail_at(n);
         c = dynamop_json_deep_copy(v, &err);
-        dynamop_alloc_fail_at(0);
+        util_alloc_fail_at(0);
         if (c != NULL)
             break;
         ck_assert_int_eq(err.code, DYNAMO_ERR_NOMEM);
@@ -216,7 +216,7 @@ START_TEST(test_members)
     want = dump(v, 1 << 20, &err);
     ck_assert_uint_eq(b.len, strlen(want));
     ck_assert(memcmp(b.data, want, b.len) == 0);
-    dynamop_free(b.data);
+    util_free(b.data);
     json_decref(v);
 }
 END_TEST
@@ -234,7 +234,7 @@ START_TEST(test_members_refused)
     ck_assert_int_eq(dynamop_json_obj_end(&obj), -1);
     ck_assert_int_eq(err.code, DYNAMO_ERR_INVALID);
     ck_assert_ptr_nonnull(strstr(err.text, "larger than 16 bytes"));
-    dynamop_free(b.data);
+    util_free(b.data);
 }
 END_TEST
 
@@ -252,10 +252,10 @@ START_TEST(test_chaos)
         memset(&err, 0, sizeof(err));
         b = (struct dynamop_buf){.max = 1 << 20};
         b.cap = 0;
-        dynamop_alloc_fail_at(n);
+        util_alloc_fail_at(n);
         rc = dynamop_json_dump(v, &b, &err);
-        dynamop_alloc_fail_at(0);
-        dynamop_free(b.data);
+        util_alloc_fail_at(0);
+        util_free(b.data);
         if (rc == 0)
             break;
         ck_assert_int_eq(err.code, DYNAMO_ERR_NOMEM);

@@ -768,9 +768,9 @@ START_TEST(test_chaos_parse)
 
     ck_assert_ptr_nonnull(want);
     for (n = 1; n < 100000; n++) {
-        dynamop_alloc_fail_at(n);
+        util_alloc_fail_at(n);
         got = dynamop_json_parse(chaos_answer, strlen(chaos_answer), &e);
-        dynamop_alloc_fail_at(0);
+        util_alloc_fail_at(0);
         if (got != NULL) {
             ck_assert(tu_json_equal(got, want));
             json_decref(got);
@@ -804,10 +804,10 @@ START_TEST(test_chaos_text)
     ck_assert_ptr_nonnull(want);
     for (k = 1; k < 100000; k++) {
         memset(&err, 0, sizeof(err));
-        dynamop_alloc_fail_at(k);
+        util_alloc_fail_at(k);
         got = NULL;
         n = dynamop_answer_item_text(answer, strlen(answer), "I", &got, &len, &err) == 0;
-        dynamop_alloc_fail_at(0);
+        util_alloc_fail_at(0);
         if (n) {
             ck_assert_str_eq(got, want);
             free(got);

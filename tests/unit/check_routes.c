@@ -217,7 +217,7 @@ START_TEST(test_decode)
     }
     ck_assert_msg(rc == WEBP_OK, "'%s': rc %d", in, rc);
     ck_assert_str_eq(out, decode_cases[_i].out);
-    webp_free(out);
+    util_free(out);
 }
 END_TEST
 

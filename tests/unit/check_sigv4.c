@@ -301,7 +301,7 @@ START_TEST(test_vector)
                                               v.amz_date, &cache, &auth, &err) == 0,
                   "%s: authorization: %s", name, err.text);
     expect_authorization(name, auth);
-    dynamop_free(auth);
+    util_free(auth);
     /* Warm, into a buffer: the same header. */
     ck_assert_msg(dynamop_sigv4_authorization_buf(&v.req, &v.creds, v.region, v.service,
                                                   v.amz_date, &cache, buf, sizeof(buf),
@@ -309,8 +309,8 @@ START_TEST(test_vector)
                   "%s: authorization: %s", name, err.text);
     expect_authorization(name, buf);
     dynamop_sigv4_cache_wipe(&cache);
-    dynamop_free(sts);
-    dynamop_free(canon);
+    util_free(sts);
+    util_free(canon);
     free_vector(&v);
 }
 END_TEST
@@ -488,7 +488,7 @@ check_uri(const char *path, const char *query, int normalize, const char *want)
     ck_assert_msg(dynamop_sigv4_canonical_request(&req, &out, &err) == 0, "%s", err.text);
     ck_assert_msg(strncmp(out, want, strlen(want)) == 0 && out[strlen(want)] == '\n',
                   "path '%s' query '%s': got\n%s", path, query ? query : "(null)", out);
-    dynamop_free(out);
+    util_free(out);
 }
 
 START_TEST(test_uri_forms)
@@ -518,7 +518,7 @@ START_TEST(test_header_forms)
     ck_assert_str_eq(out,
                      "POST\n/\n\nhost:h\nx-a:v: a, b,\nx-b:two lines\n\nhost;x-a;x-b\n"
                      "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a");
-    dynamop_free(out);
+    util_free(out);
 }
 END_TEST
 
@@ -550,21 +550,21 @@ START_TEST(test_dynamodb_request)
     int i;
 
     for (i = 0; i < 2; i++) {
-        dynamop_alloc_fail_at(0);
+        util_alloc_fail_at(0);
         ck_assert_msg(dynamop_sigv4_authorization(&req, &creds, "eu-west-1", "dynamodb",
                                                   "20240229T235901Z", &cache, &auth,
                                                   &err) == 0,
                       "%s", err.text);
         /* The canonical request is built on the stack: the result, no more. */
-        ck_assert_int_eq(dynamop_alloc_fail_at(0), 1);
+        ck_assert_int_eq(util_alloc_fail_at(0), 1);
         ck_assert_str_eq(auth, DDB_AUTH);
-        dynamop_free(auth);
+        util_free(auth);
         /* The client's hot path allocates nothing. */
         ck_assert_msg(dynamop_sigv4_authorization_buf(
                           &req, &creds, "eu-west-1", "dynamodb", "20240229T235901Z",
                           &cache, buf, sizeof(buf), &err) == 0,
                       "%s", err.text);
-        ck_assert_int_eq(dynamop_alloc_fail_at(0), 0);
+        ck_assert_int_eq(util_alloc_fail_at(0), 0);
         ck_assert_str_eq(buf, DDB_AUTH);
     }
     /* One byte short for the NUL: refused, not cut. */
@@ -711,9 +711,9 @@ START_TEST(test_chaos)
     for (n = 1;; n++) {
         memset(&err, 0, sizeof(err));
         out = NULL;
-        dynamop_alloc_fail_at(n);
+        util_alloc_fail_at(n);
         rc = chaos_call(&a, &out, &err);
-        dynamop_alloc_fail_at(0);
+        util_alloc_fail_at(0);
         if (rc == 0)
             break;
         ck_assert_int_eq(rc, -1);
@@ -723,7 +723,7 @@ START_TEST(test_chaos)
         ck_assert_int_lt(n, 1000);
     }
     ck_assert_int_gt(n, 1);
-    dynamop_free(out);
+    util_free(out);
     dynamop_sigv4_cache_wipe(&a.cache);
 }
 END_TEST

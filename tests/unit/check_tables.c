@@ -413,9 +413,9 @@ START_TEST(test_chaos)
         struct dynamo_err err = {0};
         struct dynamop_tables *t;
 
-        dynamop_alloc_fail_at(n);
+        util_alloc_fail_at(n);
         t = dynamop_tables_parse(text, len, path, &err);
-        dynamop_alloc_fail_at(0);
+        util_alloc_fail_at(0);
         if (t != NULL) {
             ck_assert_uint_eq(t->ntables, 2);
             dynamop_tables_free(t);
@@ -432,9 +432,9 @@ START_TEST(test_chaos)
         struct dynamo_err err = {0};
         struct dynamop_tables *t;
 
-        dynamop_alloc_fail_at(n);
+        util_alloc_fail_at(n);
         t = dynamop_tables_load(path, &err);
-        dynamop_alloc_fail_at(0);
+        util_alloc_fail_at(0);
         if (t != NULL) {
             dynamop_tables_free(t);
             break;

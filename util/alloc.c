@@ -1,5 +1,5 @@
 /*
- * alloc.c: the one allocation path of ext/.  Overflow-checked, with a failure
+ * alloc.c: the one allocation path of the library.  Overflow-checked, with a failure
  * hook for the chaos tests (STYLE.md, convention 8).
  */
 #include <stdatomic.h>
@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "util.h"
 
 /* Allocation counter and the index that must fail (0: none).  Atomic because
  * workers allocate concurrently; the hook is only armed by single-threaded
@@ -25,7 +25,7 @@ should_fail(void)
 }
 
 long
-dynamop_alloc_fail_at(long n)
+util_alloc_fail_at(long n)
 {
     long made = atomic_exchange(&alloc_count, 0);
 
@@ -34,7 +34,7 @@ dynamop_alloc_fail_at(long n)
 }
 
 void *
-dynamop_malloc(size_t size)
+util_malloc(size_t size)
 {
     if (should_fail())
         return NULL;
@@ -42,7 +42,7 @@ dynamop_malloc(size_t size)
 }
 
 void *
-dynamop_calloc(size_t n, size_t size)
+util_calloc(size_t n, size_t size)
 {
     if (should_fail())
         return NULL;
@@ -50,7 +50,7 @@ dynamop_calloc(size_t n, size_t size)
 }
 
 void *
-dynamop_reallocarray(void *p, size_t n, size_t size)
+util_reallocarray(void *p, size_t n, size_t size)
 {
     if (size != 0 && n > SIZE_MAX / size)
         return NULL;
@@ -60,10 +60,10 @@ dynamop_reallocarray(void *p, size_t n, size_t size)
 }
 
 char *
-dynamop_strndup(const char *s, size_t n)
+util_strndup(const char *s, size_t n)
 {
     size_t len = strnlen(s, n);
-    char *copy = dynamop_malloc(len + 1);
+    char *copy = util_malloc(len + 1);
 
     if (copy != NULL) {
         memcpy(copy, s, len);
@@ -73,19 +73,19 @@ dynamop_strndup(const char *s, size_t n)
 }
 
 char *
-dynamop_strdup(const char *s)
+util_strdup(const char *s)
 {
-    return dynamop_strndup(s, SIZE_MAX);
+    return util_strndup(s, SIZE_MAX);
 }
 
 void
-dynamop_free(void *p)
+util_free(void *p)
 {
     free(p);
 }
 
 void
-dynamop_free_secret(char *s)
+util_free_secret(char *s)
 {
     if (s != NULL) {
         volatile char *p = s;
