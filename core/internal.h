@@ -14,7 +14,7 @@
 #include "web.h"
 
 /* ---- limits and defaults ----------------------------------------------
- * Every growing buffer and list has a hard maximum (STYLE.md, convention 9).
+ * Every growing buffer and list has a hard maximum (docs/conventions.md, 9).
  * The WEB_* configuration keys override the first three. */
 #define WEBP_DEFAULT_MAX_BODY 1048576L         /* WEB_MAX_BODY: request body bytes */
 #define WEBP_DEFAULT_GRACE_MS 10000L           /* WEB_GRACE_MS: shutdown grace period */
@@ -90,7 +90,7 @@ struct webp_buf {
 };
 void webp_buf_init(struct webp_buf *b, size_t max);
 /* Returns WEBP_OK, WEBP_NOMEM or WEBP_LIMIT (past MAX); on failure the
- * buffer is freed and left empty, as STYLE.md asks. */
+ * buffer is freed and left empty, as docs/conventions.md (9) asks. */
 int webp_buf_append(struct webp_buf *b, const void *data, size_t n);
 int webp_buf_appendf(struct webp_buf *b, const char *fmt, ...) WEB_PRINTF(2, 3);
 void webp_buf_free(struct webp_buf *b);

@@ -6,7 +6,7 @@
  * extension state, and the FastCGI request loop.  It knows nothing about
  * DynamoDB; extensions (ext/dynamo.h) plug into it through struct web_ext.
  *
- * Conventions (see STYLE.md): a fallible call returns 0 / -1 or NULL and fills
+ * Conventions (docs/conventions.md): a fallible call returns 0 / -1 or NULL and fills
  * an optional struct web_err (the first error is kept).  Pointers returned are
  * either "new" (the caller frees them with the named function) or "borrowed"
  * (valid for as long as the comment says).

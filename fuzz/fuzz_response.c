@@ -50,7 +50,7 @@ check_error(long status, const char *rid, const char *body, size_t len)
     FUZZ_CHECK(strcmp(err.request_id, want_rid) == 0, "request id '%s'", err.request_id);
     if (status == 429 || status == 500 || status == 502 || status == 503 || status == 504)
         FUZZ_CHECK(retry != DYNAMOP_RETRY_NO, "status %ld not retried", status);
-    /* A second call keeps the first error (STYLE.md, convention 5). */
+    /* A second call keeps the first error (docs/conventions.md, convention 5). */
     {
         struct dynamo_err again = err;
 

@@ -1,6 +1,6 @@
 /*
  * alloc.c: the one allocation path of the library.  Overflow-checked, with a failure
- * hook for the chaos tests (STYLE.md, convention 8).
+ * hook for the chaos tests (docs/conventions.md, convention 8).
  */
 #include <stdatomic.h>
 #include <stdint.h>

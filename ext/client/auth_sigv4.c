@@ -40,7 +40,7 @@
  * with an STS session token. */
 #define SCRATCH 4096
 
-/* ---- growing string buffer with a cap (STYLE 9) ----------------------- */
+/* ---- growing string buffer with a cap (conventions 9) ---------------------- */
 
 struct sbuf {
     char *data; /* NUL-terminated whenever len > 0 */

@@ -22,7 +22,7 @@
 
 #include "dynamo_client.h"
 
-/* Hard cap on the canonical request (STYLE 9).  A DynamoDB one is ~400 bytes,
+/* Hard cap on the canonical request (conventions 9).  A DynamoDB one is ~400 bytes,
  * ~2 KiB with an STS session token. */
 #define DYNAMOP_SIGV4_MAX (256 * 1024)
 /* Longest region, service and access key id, and longest secret key. */

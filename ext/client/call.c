@@ -404,7 +404,7 @@ credentials_renewed(struct dynamo_client *c, const struct dynamo_err *e)
  * secrets: the session token and signature sent, and the secret key.  AWS's
  * InvalidSignatureException quotes the canonical request (token included),
  * IncompleteSignatureException the Authorization header; error texts end up
- * in logs and answers (STYLE.md 16). */
+ * in logs and answers (docs/conventions.md, 16). */
 static void
 redact(const struct dynamo_client *c, const struct signed_headers *sh,
        struct dynamo_err *err)

@@ -36,7 +36,7 @@ struct dynamop_buf {
 
 /* Makes room for EXTRA more bytes (doubling).  Returns DYNAMO_OK, or
  * DYNAMO_ERR_NOMEM / DYNAMO_ERR_INVALID (past MAX) after freeing the buffer
- * (STYLE 9: a failed append frees the buffer). */
+ * (conventions 9: a failed append frees the buffer). */
 enum dynamo_code dynamop_buf_grow(struct dynamop_buf *b, size_t extra);
 
 static inline enum dynamo_code
@@ -69,7 +69,7 @@ enum dynamo_code dynamop_json_put_string(struct dynamop_buf *b, const char *s, s
 /* Appends V to OUT as json_dumps(V, JSON_COMPACT) writes it (string escapes
  * as above).  Returns 0, or -1 with ERR: DYNAMO_ERR_NOMEM, or _INVALID past
  * OUT's maximum, for containers nested past 128 levels (a cycle) or a NaN;
- * OUT is then freed (STYLE 9), or holds what was written. */
+ * OUT is then freed (conventions 9), or holds what was written. */
 int dynamop_json_dump(const json_t *v, struct dynamop_buf *out, struct dynamo_err *err);
 
 /* ---- attribute paths for error messages (convert.c) ------------------- */

@@ -3,7 +3,7 @@
 # (tests/install/app.c) built against the installed copy with pkg-config
 # alone, linked both to the shared and to the static library, and run.
 # Also checks the soname and that the shared library exports only web_* and
-# dynamo_* symbols (STYLE.md, convention 2).  No network, no server.
+# dynamo_* symbols (docs/conventions.md, convention 2).  No network, no server.
 #
 # Prints "ok NAME" / "FAIL NAME" per check, then a Check-style summary line;
 # exits non-zero if any check failed.  The temporary folder is kept on failure.

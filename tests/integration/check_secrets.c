@@ -1,7 +1,7 @@
 /*
  * check_secrets.c: no secret access key, session token or signature ever
  * shows in what the client and the example app print (issue 6, "Secrets";
- * STYLE.md 16).
+ * docs/conventions.md, convention 16).
  *
  * Everything runs with a recognisable secret key and session token through
  * the failure paths: endpoints that are wrong or refuse, DynamoDB Local's own
