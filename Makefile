@@ -212,6 +212,7 @@ build/bench/floor_app: bench/floor_app.c build/obj/app_skeleton/routes.o $(LIBS_
 bench: deps
 	@$(MAKE) --no-print-directory build/app_skeleton $(BENCH_BIN)
 	@scripts/bench.sh || true
+	@scripts/bench-latency.sh || true
 
 # libFuzzer targets (fuzz/, issue 6), built with clang straight from the library
 # sources (objects in build/fuzz/obj, never the gcc ones), with ASan + UBSan.

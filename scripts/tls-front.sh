@@ -8,6 +8,7 @@
 #                                     UPSTREAM, waits until it listens and
 #                                     prints the port
 #   tls-front.sh stop DIR
+#   tls-front.sh certs DIR            only the CAs and certificate, in DIR
 #
 # DIR/tls holds:
 #   ca.pem          the CA that signed server.pem (the bundle a client needs)
@@ -100,6 +101,7 @@ CONF
 
 case "${1:-}" in
 start) start "${2:?DIR}" "${3:?UPSTREAM}" ;;
+certs) mkdir -p "${2:?DIR}" && make_certs "$2" ;;
 stop) stop_pid "${2:?DIR}/tls-front.pid" ;;
-*) echo "usage: $0 start DIR UPSTREAM | stop DIR" >&2; exit 2 ;;
+*) echo "usage: $0 start DIR UPSTREAM | stop DIR | certs DIR" >&2; exit 2 ;;
 esac

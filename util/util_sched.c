@@ -1,11 +1,11 @@
 /*
- * sched.c: the calling thread's event loop (sched.h), and the waits that
+ * util_sched.c: the calling thread's event loop (util_sched.h), and the waits that
  * use it when there is one.
  */
 #include <errno.h>
 #include <time.h>
 
-#include "sched.h"
+#include "util_sched.h"
 
 /* One loop per worker thread at most; set and cleared by the loop. */
 static _Thread_local const struct util_sched *current;

@@ -1,5 +1,7 @@
 /*
- * sched.h: how code under the framework waits without holding its thread.
+ * util_sched.h: how code under the framework waits without holding its thread.
+ * (Not "sched.h": util/ is on the include path, and <pthread.h> includes
+ * <sched.h>.)
  *
  * Inside web_app_serve() each worker thread runs one event loop, and each
  * request runs on it as a coroutine with its own stack.  The framework
